@@ -1,0 +1,55 @@
+"""The one record every stage speaks: an `Entry`, plus the feed plan built from entries.
+
+Datetimes are always timezone-aware; constructing an Entry with a naive one is a bug and
+raises at once, so no stage ever has to guess a zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One article, from the seeds folder or an upstream feed, ready to publish."""
+
+    id: str
+    title: str
+    published: datetime
+    updated: datetime
+    content_html: str = ""
+    summary: str | None = None
+    link: str | None = None
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    language: str | None = None
+    thumbnail: str | None = None
+    source_name: str | None = None
+    # Where the entry came from: "seed:<relative path>" or "upstream:<source name>".
+    origin: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("published", "updated"):
+            value = getattr(self, name)
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise ValueError(f"Entry {self.id!r}: {name} must be timezone-aware")
+
+    @property
+    def is_seed(self) -> bool:
+        return self.origin.startswith("seed:")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """One feed to publish: which entries, under which folder, with which title."""
+
+    kind: str  # "all", "tag" or "category"
+    term: str  # the tag or category as written; "" for the combined feed
+    folder: str  # relative folder under out/ ("" for the combined feed), "/" separated
+    title: str
+    entries: tuple[Entry, ...] = field(default=())
+    total: int = 0  # entries carrying the term before the per-feed limit
+
+    def path(self, filename: str) -> str:
+        return f"{self.folder}/{filename}" if self.folder else filename

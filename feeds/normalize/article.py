@@ -1,0 +1,175 @@
+"""One article of seeds/ (Hugo-style YAML front matter + Markdown) -> one `Entry`.
+
+Fallbacks, written down:
+- no `[name](url)` line at the end: no link and no source name (nothing is invented);
+- `lastmod` absent: updated = date (the store bumps it when the body changes later);
+- `lang` a list: its first value; `categories`/`tags` a single string: a one-item list;
+- `thumbnail` empty: none; protocol-relative: https.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any
+
+import frontmatter
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from feeds.errors import ArticleError
+from feeds.model import Entry
+from feeds.normalize.content import plain_text, render_markdown
+from feeds.normalize.dates import parse_date
+from feeds.normalize.identity import seed_id
+
+_TRAILING_LINK = re.compile(r"^\[([^\]\n]+)\]\((\S+?)\)\s*$")
+_KNOWN_KEYS = frozenset(
+    {"title", "date", "lastmod", "summary", "categories", "tags", "lang", "thumbnail", "draft"}
+)
+
+
+class _FastYAML(YAMLHandler):  # type: ignore[misc]
+    """python-frontmatter with libyaml's safe loader (several times faster than pure Python)."""
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        kwargs.setdefault("Loader", getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return super().load(fm, **kwargs)
+
+
+_HANDLER = _FastYAML()
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """What the front matter says, before Markdown is rendered."""
+
+    entry: Entry  # with content_html empty
+    body: str
+
+
+class Draft(Exception):
+    """The article has `draft: true`: skipped, not an error."""
+
+
+def read_article(name: str, data: bytes, base_url: str, zone: tzinfo) -> Entry:
+    """Parse and render one article; `name` is its path relative to seeds/."""
+    article = parse_article(name, data, base_url, zone)
+    return render_article(article)
+
+
+def render_article(article: Article) -> Entry:
+    from dataclasses import replace
+
+    html = render_markdown(article.body, article.entry.link)
+    return replace(article.entry, content_html=html)
+
+
+def parse_article(name: str, data: bytes, base_url: str, zone: tzinfo) -> Article:
+    """Front matter only; raises ArticleError (naming `name`) or Draft."""
+    if not data.strip():
+        raise ArticleError(name, "empty file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ArticleError(name, f"not UTF-8 (byte {exc.start}: {exc.reason})") from None
+    meta, body = _split(name, text)
+    if meta.get("draft") is True:
+        raise Draft(name)
+    title = plain_text(str(meta.get("title") or ""))
+    if not title:
+        raise ArticleError(name, "no title in the front matter")
+    published = _date(name, meta, "date", zone)
+    updated = _date(name, meta, "lastmod", zone) if meta.get("lastmod") else published
+    link, source = _trailing_link(body)
+    stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    entry = Entry(
+        id=seed_id(base_url, stem),
+        title=title,
+        published=published,
+        updated=max(updated, published),
+        summary=_optional_text(meta.get("summary")),
+        link=link,
+        categories=_terms(name, meta, "categories"),
+        tags=_terms(name, meta, "tags"),
+        language=_language(meta.get("lang")),
+        thumbnail=_thumbnail(meta.get("thumbnail")),
+        source_name=source,
+        origin="seed:" + name,
+    )
+    return Article(entry=entry, body=body)
+
+
+def _split(name: str, text: str) -> tuple[dict[str, Any], str]:
+    if not text.lstrip().startswith("---"):
+        raise ArticleError(name, "no front matter (the file must start with '---')")
+    try:
+        meta, body = frontmatter.parse(text, handler=_HANDLER)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{name}:{mark.line + 2}" if mark is not None else name
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ArticleError(where, f"broken YAML front matter: {problem}") from None
+    if not meta:
+        raise ArticleError(name, "front matter is empty or not closed by '---'")
+    return meta, body
+
+
+def _date(name: str, meta: dict[str, Any], key: str, zone: tzinfo) -> Any:
+    value = meta.get(key)
+    if value is None or value == "":
+        raise ArticleError(name, f"no {key} in the front matter")
+    try:
+        return parse_date(value, zone)
+    except ValueError:
+        raise ArticleError(name, f"unparseable {key}: {value!r}") from None
+
+
+def _optional_text(value: object) -> str | None:
+    text = plain_text(str(value)) if value is not None else ""
+    return text or None
+
+
+def _terms(name: str, meta: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = meta.get(key)
+    if value is None or value == "":
+        return ()
+    items = [value] if isinstance(value, str | int | float) else value
+    if not isinstance(items, list):
+        raise ArticleError(name, f"{key} must be a list of names")
+    seen: dict[str, None] = {}
+    for item in items:
+        text = " ".join(str(item).split()) if item is not None else ""
+        if text:
+            seen.setdefault(text)
+    return tuple(seen)
+
+
+def _language(value: object) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def _thumbnail(value: object) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    return "https:" + text if text.startswith("//") else text
+
+
+def _trailing_link(body: str) -> tuple[str | None, str | None]:
+    lines = body.rstrip().splitlines()
+    if not lines:
+        return None, None
+    match = _TRAILING_LINK.match(lines[-1].strip())
+    if not match:
+        return None, None
+    url = match.group(2)
+    if url.startswith("//"):
+        url = "https:" + url
+    if not url.startswith(("http://", "https://")):
+        return None, None
+    return url, match.group(1).strip()

@@ -1,0 +1,62 @@
+"""HTML for entry content: Markdown rendering and sanitizing, with URLs made absolute.
+
+Everything we publish as HTML goes through `sanitize_html`, seeds included: nh3 (ammonia)
+keeps a safe subset of HTML5, drops script/style/iframes/forms and event handlers, and
+allows only http(s) and mailto URLs. Relative and protocol-relative URLs are resolved
+against the entry's own link (or the feed URL for upstream entries), because readers
+resolve them against our feed URL otherwise, which is wrong.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+from urllib.parse import urljoin
+
+import nh3
+from markdown_it import MarkdownIt
+
+_URL_ATTRIBUTES = frozenset({"href", "src", "cite", "poster"})
+_TAGS = frozenset(nh3.ALLOWED_TAGS) | {"figure", "figcaption", "picture", "source", "video"}
+_ATTRIBUTES: dict[str, set[str]] = {
+    **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
+    "img": {"src", "alt", "title", "width", "height"},
+    "source": {"src", "srcset", "type", "media"},
+    "video": {"src", "poster", "controls", "width", "height"},
+    "a": {"href", "title", "hreflang"},
+}
+_SCHEMES = frozenset({"http", "https", "mailto"})
+_TAG_RE = re.compile(r"<[^>]*>")
+_SPACE_RE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    # CommonMark with tables and strikethrough, as Hugo's Goldmark renders them.
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
+def render_markdown(text: str, base: str | None) -> str:
+    return sanitize_html(_markdown().render(text), base)
+
+
+def sanitize_html(markup: str, base: str | None) -> str:
+    def absolute(element: str, attribute: str, value: str) -> str | None:
+        if attribute in _URL_ATTRIBUTES and base:
+            return urljoin(base, value.strip())
+        return value
+
+    return nh3.clean(
+        markup,
+        tags=set(_TAGS),
+        attributes=_ATTRIBUTES,
+        url_schemes=set(_SCHEMES),
+        attribute_filter=absolute,
+        link_rel="noopener noreferrer",
+    )
+
+
+def plain_text(markup: str) -> str:
+    """Titles are plain text: drop tags, decode entities, collapse white space."""
+    return _SPACE_RE.sub(" ", html.unescape(_TAG_RE.sub("", markup))).strip()

@@ -1,0 +1,143 @@
+"""Writing out/: atomic, idempotent, and only ever touching files this tool wrote.
+
+Each file goes to a temporary file in its own folder, is flushed to disk, then renamed over
+the old one, so a reader or a crash sees the old feed or the new one, never half of one.
+A file whose bytes would not change is left alone (its modification time stays, so HTTP
+caches and rsync see no change). The manifest `.feeds-manifest.json` lists what we wrote,
+with digests; files that were ours and are no longer produced are removed, nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from feeds.errors import PublishError
+
+MANIFEST = ".feeds-manifest.json"
+
+
+@dataclass
+class WriteReport:
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    errors: list[PublishError] = field(default_factory=list)
+
+
+def safe_path(out: Path, relative: str) -> Path:
+    """out/relative, refusing anything that could land outside out/."""
+    parts = PurePosixPath(relative).parts
+    if (
+        not parts
+        or PurePosixPath(relative).is_absolute()
+        or any(part in ("", ".", "..") or "\\" in part or "\x00" in part for part in parts)
+        or parts[0] == MANIFEST
+    ):
+        raise PublishError(relative, "refusing a path outside the output folder")
+    return out.joinpath(*parts)
+
+
+def write_tree(out: Path, files: Mapping[str, bytes], *, prune: bool = True) -> WriteReport:
+    """Make out/ hold `files`; remove files of ours that are no longer in `files`."""
+    report = WriteReport()
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = read_manifest(out)
+    kept: dict[str, str] = {}
+    for relative in sorted(files):
+        data = files[relative]
+        digest = hashlib.sha256(data).hexdigest()
+        try:
+            path = safe_path(out, relative)
+            if manifest.get(relative) == digest and _same_bytes(path, data):
+                report.unchanged.append(relative)
+            else:
+                write_atomic(path, data)
+                report.written.append(relative)
+            kept[relative] = digest
+        except PublishError as exc:
+            report.errors.append(exc)
+            if relative in manifest:
+                kept[relative] = manifest[relative]
+    if prune:
+        for relative in sorted(set(manifest) - set(files)):
+            if _remove(out, relative, report):
+                report.removed.append(relative)
+            else:
+                kept[relative] = manifest[relative]
+    else:
+        kept = {**manifest, **kept}
+    try:
+        write_atomic(out / MANIFEST, json.dumps(kept, indent=0, sort_keys=True).encode())
+    except PublishError as exc:
+        report.errors.append(exc)
+    return report
+
+
+def read_manifest(out: Path) -> dict[str, str]:
+    try:
+        data = json.loads((out / MANIFEST).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(key): str(value) for key, value in data.items()}
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same folder and a rename."""
+    temporary = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)  # noqa: PTH101 - mkstemp makes 0600; readers need 0644
+        os.replace(temporary, path)
+        temporary = None
+    except OSError as exc:
+        raise PublishError(str(path), f"cannot write: {exc.strerror or exc}") from None
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)  # noqa: PTH108
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        if path.stat().st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _remove(out: Path, relative: str, report: WriteReport) -> bool:
+    try:
+        path = safe_path(out, relative)
+        path.unlink(missing_ok=True)
+    except PublishError as exc:
+        report.errors.append(exc)
+        return False
+    except OSError as exc:
+        report.errors.append(PublishError(relative, f"cannot remove: {exc.strerror or exc}"))
+        return False
+    _remove_empty_parents(out, path.parent)
+    return True
+
+
+def _remove_empty_parents(out: Path, folder: Path) -> None:
+    while folder != out and out in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent

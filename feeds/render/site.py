@@ -1,0 +1,49 @@
+"""What every renderer needs to know about the site, derived once from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote, urlsplit
+
+from feeds import __version__
+from feeds.model import FeedSpec
+from feeds.normalize.identity import TAG_DATE
+
+GENERATOR = "feeds"
+GENERATOR_URI = "https://github.com/feeds/feeds"
+# A feed with no entries still needs an `updated`; never the clock, so a fixed date.
+EMPTY_FEED_DATE = datetime(2000, 1, 1, tzinfo=UTC)
+
+FILENAMES = {"atom": "atom.xml", "rss": "rss.xml", "json": "feed.json"}
+STYLESHEET = "feed.xsl"
+
+
+@dataclass(frozen=True)
+class Site:
+    title: str
+    base_url: str  # ends with "/"
+    formats: tuple[str, ...]
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or "localhost"
+
+    def url(self, path: str) -> str:
+        return self.base_url + quote(path)
+
+    def feed_id(self, spec: FeedSpec) -> str:
+        name = f"{spec.kind}/{quote(spec.term, safe='')}" if spec.term else "all"
+        return f"tag:{self.host},{TAG_DATE}:feed/{name}"
+
+    def page_url(self, spec: FeedSpec) -> str:
+        return self.url(spec.folder + "/") if spec.folder else self.base_url
+
+    def feed_url(self, spec: FeedSpec, fmt: str) -> str:
+        return self.url(spec.path(FILENAMES[fmt]))
+
+    def tag_scheme(self, kind: str) -> str:
+        return self.url("tags/" if kind == "tag" else "categories/")
+
+
+GENERATOR_VERSION = __version__
