@@ -53,3 +53,21 @@ class FeedSpec:
 
     def path(self, filename: str) -> str:
         return f"{self.folder}/{filename}" if self.folder else filename
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One upstream feed declared in sources/*.toml (one `[[source]]` table)."""
+
+    name: str
+    url: str
+    interval: int = 1800  # seconds between polls (at least)
+    category: str = ""  # the catalog fills in the name when absent
+    tags: tuple[str, ...] = ()
+    lang: str | None = None
+    timezone: str | None = None  # for dates without a zone; None: the site's zone
+    enabled: bool = True
+    include: str | None = None  # regular expression on titles
+    exclude: str | None = None
+    limit: int | None = None  # entries kept from each poll
+    where: str = ""  # "sources/news.toml, [[source]] #2" for messages
