@@ -1,32 +1,57 @@
 """The `feeds` command. Exit status: 0 all good; 1 some inputs were rejected but every
-good input was published; 2 bad usage or configuration."""
+good input was published; 2 bad usage or configuration; 3 another feeds process held the
+writers' lock for longer than --wait."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from feeds import __version__
-from feeds.errors import ConfigError, FeedsError
+from feeds.errors import ConfigError, FeedsError, LockError
 from feeds.pipeline import BuildReport, build
+from feeds.publish.lock import WriterLock, lock_path
 from feeds.settings import Settings, load
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+Command = TypeVar("Command", bound=Callable[..., Any])
+LOCK_WAIT = 300.0  # seconds a writer waits for the lock: a cron build outwaits a daemon rebuild
 
 
-def config_options(function: object) -> object:
+def wait_option(function: Command) -> Command:
+    """--wait SECONDS: how long a writing command waits for the writers' lock."""
+    option = click.option(
+        "--wait",
+        type=click.FloatRange(min=0),
+        default=LOCK_WAIT,
+        show_default=True,
+        help="Seconds to wait for another feeds process to finish writing.",
+    )
+    return option(function)
+
+
+def writer_lock(settings: Settings) -> WriterLock:
+    """The lock every writer of this store and output folder holds."""
+    return WriterLock(lock_path(settings.store))
+
+
+def config_options(function: Command) -> Command:
     """--config, --seeds, --sources, --out, --base-url: shared by every command."""
     options = [
         click.option("--config", type=click.Path(path_type=Path), help="Settings file (TOML)."),
         click.option("--seeds", type=click.Path(path_type=Path), help="Folder of articles."),
-        click.option("--sources", type=click.Path(path_type=Path), help="Folder of sources/*.toml."),
+        click.option(
+            "--sources", type=click.Path(path_type=Path), help="Folder of sources/*.toml."
+        ),
         click.option("--out", type=click.Path(path_type=Path), help="Output folder."),
         click.option("--base-url", help="Absolute URL where the output folder is served."),
     ]
     for option in reversed(options):
-        function = option(function)  # type: ignore[operator]
+        function = option(function)
     return function
 
 
@@ -53,11 +78,16 @@ def main() -> None:
 @main.command("build")
 @config_options
 @click.option("--strict", is_flag=True, help="Stop at the first rejected input.")
-def build_command(strict: bool, **options: object) -> None:
+@wait_option
+def build_command(strict: bool, wait: float, **options: object) -> None:
     """Read seeds/ and sources/, write every feed into the output folder."""
     settings = settings_from(options)
     try:
-        report = build(settings, strict=strict)
+        with writer_lock(settings).hold(wait, "feeds build"):
+            report = build(settings, strict=strict)
+    except LockError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_LOCKED)
     except ConfigError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_USAGE)

@@ -94,3 +94,26 @@ def test_another_process_holding_the_lock_blocks_us_until_it_exits(tmp_path: Pat
             child.wait(5)
     with WriterLock(path).hold(1, "after"):
         assert "after" in holder_of(path)
+
+
+def test_build_exits_3_naming_the_lock_while_another_writer_holds_it(
+    tmp_path: Path, seeds_copy: Path
+) -> None:
+    store = tmp_path / "state" / "state.db"
+    (tmp_path / "sources").mkdir()
+    config = tmp_path / "feeds.toml"
+    config.write_text(
+        f'seeds = "{seeds_copy}"\nout = "{tmp_path / "out"}"\nstore = "{store}"\n'
+        f'sources = "{tmp_path / "sources"}"\n',
+        encoding="utf-8",
+    )
+    build = [sys.executable, "-m", "feeds", "build", "--config", str(config)]
+    with WriterLock(lock_path(store)).hold(1, "feeds run"):
+        held = subprocess.run([*build, "--wait", "0.2"], capture_output=True, text=True, timeout=60)
+    assert held.returncode == 3
+    assert f"{lock_path(store)}: another feeds process" in held.stderr
+    assert "feeds run" in held.stderr
+    assert not (tmp_path / "out").exists(), "the locked-out build wrote anyway"
+    free = subprocess.run(build, capture_output=True, text=True, timeout=60)
+    assert free.returncode == 0, free.stderr
+    assert (tmp_path / "out" / "atom.xml").is_file()

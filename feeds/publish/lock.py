@@ -76,10 +76,10 @@ class WriterLock:
 
     def _busy(self, wait: float) -> LockError:
         holder = holder_of(self.path)
-        by = f" by {holder}" if holder else ""
+        who = f" ({holder})" if holder else ""
         return LockError(
             str(self.path),
-            f"another feeds process holds the lock{by}; gave up after {wait:g} s",
+            f"another feeds process{who} holds the lock; gave up after {wait:g} s",
         )
 
 
@@ -87,12 +87,12 @@ def _note_holder(handle: TextIO, who: str) -> None:
     with contextlib.suppress(OSError):
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()} ({who})\n")
+        handle.write(f"pid {os.getpid()}, {who}\n")
         handle.flush()
 
 
 def holder_of(path: Path) -> str:
-    """What the current holder wrote into the lock file ("pid 123 (feeds run)"), or ""."""
+    """What the current holder wrote into the lock file ("pid 123, feeds run"), or ""."""
     try:
         return path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
