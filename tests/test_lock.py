@@ -77,6 +77,29 @@ def test_threads_sharing_one_lock_take_turns(tmp_path: Path) -> None:
     assert order == ["first in", "first out", "second in"]
 
 
+def test_a_waiting_holder_gives_up_when_cancelled(tmp_path: Path) -> None:
+    lock = WriterLock(tmp_path / "state.db.lock")
+    cancel = threading.Event()
+    errors: list[LockError] = []
+
+    def waiter() -> None:
+        try:
+            with lock.hold(60, "rebuild", cancel=cancel):
+                pytest.fail("entered while the lock was held")
+        except LockError as error:
+            errors.append(error)
+
+    with lock.hold(1, "poll"):
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        thread.join(0.2)
+        assert thread.is_alive()
+        cancel.set()
+        thread.join(5)
+    assert not thread.is_alive()
+    assert len(errors) == 1 and "shutting down" in errors[0].problem
+
+
 def test_another_process_holding_the_lock_blocks_us_until_it_exits(tmp_path: Path) -> None:
     path = tmp_path / "state.db.lock"
     with subprocess.Popen(

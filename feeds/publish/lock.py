@@ -18,7 +18,7 @@ import fcntl
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -40,15 +40,19 @@ class WriterLock:
         self._threads = threading.Lock()
 
     @contextlib.contextmanager
-    def hold(self, wait: float, who: str = "feeds") -> Iterator[None]:
-        """Hold the lock for the `with` block; wait at most `wait` seconds, then LockError."""
+    def hold(
+        self, wait: float, who: str = "feeds", *, cancel: threading.Event | None = None
+    ) -> Iterator[None]:
+        """Hold the lock for the `with` block; wait at most `wait` seconds, then LockError.
+
+        Setting `cancel` makes a waiting caller give up at once (the daemon shutting down).
+        """
         deadline = time.monotonic() + max(wait, 0.0)
-        if not self._threads.acquire(timeout=max(wait, 0.0)):
-            raise self._busy(wait)
+        self._wait(lambda: self._threads.acquire(timeout=POLL_SECONDS), deadline, wait, cancel)
         try:
             handle = self._open()
             try:
-                self._acquire(handle, deadline, wait)
+                self._wait(lambda: _try_flock(handle), deadline, wait, cancel)
                 _note_holder(handle, who)
                 yield
             finally:
@@ -64,15 +68,18 @@ class WriterLock:
         except OSError as exc:
             raise LockError(str(self.path), f"cannot open lock file: {exc.strerror}") from None
 
-    def _acquire(self, handle: TextIO, deadline: float, wait: float) -> None:
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise self._busy(wait) from None
-                time.sleep(POLL_SECONDS)
+    def _wait(
+        self,
+        attempt: Callable[[], bool],
+        deadline: float,
+        wait: float,
+        cancel: threading.Event | None,
+    ) -> None:
+        while not attempt():
+            if cancel is not None and cancel.is_set():
+                raise LockError(str(self.path), "gave up waiting for the lock: shutting down")
+            if time.monotonic() >= deadline:
+                raise self._busy(wait)
 
     def _busy(self, wait: float) -> LockError:
         holder = holder_of(self.path)
@@ -81,6 +88,15 @@ class WriterLock:
             str(self.path),
             f"another feeds process{who} holds the lock; gave up after {wait:g} s",
         )
+
+
+def _try_flock(handle: TextIO) -> bool:
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        time.sleep(POLL_SECONDS)
+        return False
+    return True
 
 
 def _note_holder(handle: TextIO, who: str) -> None:
