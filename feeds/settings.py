@@ -84,7 +84,8 @@ def _formats(value: object) -> tuple[str, ...]:
 
 
 def _path(value: object) -> Path:
-    return Path(_text(value))
+    # click hands --out and friends over as Path objects, the TOML file as text.
+    return Path(_text(str(value) if isinstance(value, Path) else value))
 
 
 @dataclass(frozen=True)
