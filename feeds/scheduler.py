@@ -1,0 +1,232 @@
+"""`feeds run`'s clock: when to poll each upstream, look at seeds/ and rebuild. Timing only.
+
+    poll:<name>  every source.interval (+ jitter) ─┐ new entries
+    seeds        every check_interval ─────────────┤ new, changed or deleted articles
+                                                   ▼
+    tick         every TICK: once the notices have been quiet for QUIET seconds (or the
+                 first one is LONGEST old) and no rebuild runs, start one rebuild
+
+What a poll or a rebuild does is `Work`'s business (feeds/jobs.py, through the pipeline and
+the poll functions); this module only decides when. APScheduler 3 runs the jobs in threads:
+`max_instances=1` keeps two polls of one source apart, `coalesce=True` folds missed runs
+into one, and `misfire_grace_time=None` runs a late job instead of dropping it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+from typing import Protocol
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from feeds.errors import FeedsError, LockError
+from feeds.model import Source
+from feeds.sources.local import list_articles
+
+log = logging.getLogger("feeds.run")
+
+QUIET = 0.5  # seconds without a new notice before a rebuild starts
+LONGEST = 5.0  # a steady stream of notices still gets a rebuild this often
+TICK = 0.25
+LOCAL = "local"  # executor for the seeds check, the tick and the rebuild: never behind polls
+
+Snapshot = Mapping[str, tuple[int, int]]  # article name -> (size, mtime_ns)
+
+
+class Work(Protocol):
+    """What the jobs do; each method returns the one line to log."""
+
+    def poll(self, name: str) -> tuple[bool, str]:
+        """Poll one source; (whether it brought new or changed entries, log line)."""
+        ...
+
+    def rebuild(self) -> str: ...
+
+
+def snapshot_seeds(folder: Path) -> dict[str, tuple[int, int]]:
+    """(size, mtime_ns) of every article: enough to notice an edit without reading files."""
+    return {article.name: (article.size, article.mtime_ns) for article in list_articles(folder)}
+
+
+@dataclass(frozen=True, slots=True)
+class SeedChanges:
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def describe(self) -> str:
+        return f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed"
+
+
+def diff_snapshots(old: Snapshot, new: Snapshot) -> SeedChanges:
+    return SeedChanges(
+        added=tuple(sorted(new.keys() - old.keys())),
+        changed=tuple(sorted(name for name in new.keys() & old.keys() if new[name] != old[name])),
+        removed=tuple(sorted(old.keys() - new.keys())),
+    )
+
+
+@dataclass
+class Coalescer:
+    """Turns a burst of change notices into one rebuild. Plain values: the caller passes the
+    time and keeps it behind a lock."""
+
+    quiet: float = QUIET
+    longest: float = LONGEST
+    first: float | None = None  # first notice not yet covered by a rebuild
+    last: float | None = None
+    running: bool = False
+
+    def notice(self, now: float) -> None:
+        if self.first is None:
+            self.first = now
+        self.last = now
+
+    def take(self, now: float) -> bool:
+        """Whether to start a rebuild now; if so it covers every notice so far."""
+        if self.running or self.first is None or self.last is None:
+            return False
+        if now - self.last < self.quiet and now - self.first < self.longest:
+            return False
+        self.first = self.last = None
+        self.running = True
+        return True
+
+    def done(self) -> None:
+        """The rebuild finished; notices that came in while it ran wait for the next one."""
+        self.running = False
+
+
+def jitter_for(interval: float) -> float:
+    """Up to a tenth of the interval (at most a minute), so sources sharing an interval and
+    a host do not all fire in the same second."""
+    return min(interval / 10, 60.0)
+
+
+class Daemon:
+    """The scheduled jobs of `feeds run`. `start()` after the first build, `stop()` to end."""
+
+    def __init__(
+        self,
+        seeds: Path,
+        check_interval: float,
+        sources: Sequence[Source],
+        work: Work,
+        *,
+        concurrency: int = 4,
+        quiet: float = QUIET,
+        longest: float = LONGEST,
+    ) -> None:
+        self.seeds = seeds
+        self.check_interval = check_interval
+        self.sources = [source for source in sources if source.enabled]
+        self.work = work
+        self.stopping = threading.Event()
+        self._coalescer = Coalescer(quiet, longest)
+        self._state = threading.Lock()  # guards _coalescer and job submission against stop()
+        # Taken before the first build, so an edit made while it runs is not missed.
+        self._seen: Snapshot = self._snapshot() or {}
+        self.scheduler = BackgroundScheduler(
+            executors={
+                "default": ThreadPoolExecutor(max(concurrency, 1)),
+                LOCAL: ThreadPoolExecutor(3),
+            },
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+
+    def start(self) -> None:
+        for source in self.sources:
+            self.scheduler.add_job(
+                self._poll,
+                IntervalTrigger(seconds=source.interval, jitter=jitter_for(source.interval)),
+                args=[source.name],
+                id=f"poll:{source.name}",
+                name=f"poll {source.name}",
+            )
+        every = IntervalTrigger(seconds=self.check_interval)
+        self.scheduler.add_job(self._check_seeds, every, id="seeds", executor=LOCAL)
+        self.scheduler.add_job(self._tick, IntervalTrigger(seconds=TICK), id="tick", executor=LOCAL)
+        self.scheduler.start()
+        log.debug(
+            "scheduler started: %d sources, seeds every %g s",
+            len(self.sources),
+            self.check_interval,
+        )
+
+    def stop(self) -> None:
+        """No new job starts; the one writing finishes; waiting ones give up at once."""
+        with self._state:
+            self.stopping.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+
+    def notice(self, why: str) -> None:
+        log.debug("change: %s", why)
+        with self._state:
+            self._coalescer.notice(time.monotonic())
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def _poll(self, name: str) -> None:
+        if self.stopping.is_set():
+            return
+        try:
+            changed, line = self.work.poll(name)
+        except FeedsError as error:
+            log.error("poll %s: %s", name, error)
+            return
+        log.info("%s", line)
+        if changed:
+            self.notice(f"source {name}")
+
+    def _check_seeds(self) -> None:
+        if self.stopping.is_set():
+            return
+        now = self._snapshot()
+        if now is None:
+            return
+        changes = diff_snapshots(self._seen, now)
+        self._seen = now
+        if changes:
+            log.info("seeds: %s", changes.describe())
+            self.notice("seeds")
+
+    def _snapshot(self) -> Snapshot | None:
+        try:
+            return snapshot_seeds(self.seeds)
+        except (FeedsError, OSError) as error:
+            # A folder being replaced (git checkout, rsync) can vanish for a moment.
+            log.error("seeds: %s", error)
+            return None
+
+    def _tick(self) -> None:
+        with self._state:
+            if self.stopping.is_set() or not self._coalescer.take(time.monotonic()):
+                return
+            self.scheduler.add_job(self._rebuild, id="rebuild", executor=LOCAL)
+
+    def _rebuild(self) -> None:
+        try:
+            if not self.stopping.is_set():
+                log.info("%s", self.work.rebuild())
+        except LockError as error:
+            log.error("rebuild: %s", error)
+            if not self.stopping.is_set():
+                self.notice("retry: another writer kept the lock")
+        except FeedsError as error:
+            log.error("rebuild: %s", error)
+        finally:
+            with self._state:
+                self._coalescer.done()

@@ -1,0 +1,114 @@
+"""The Daemon's jobs on a real APScheduler with a recording Work: which change leads to a
+rebuild, and that stop() lets the rebuild in progress finish. Every wait is bounded."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from feeds.model import Source
+from feeds.scheduler import Daemon
+
+
+class RecordingWork:
+    def __init__(self, new_entries: bool = False) -> None:
+        self.new_entries = new_entries
+        self.polls: list[str] = []
+        self.rebuilds = 0
+        self.rebuilding = threading.Event()
+        self.release = threading.Event()
+        self.release.set()
+        self.finished = 0
+
+    def poll(self, name: str) -> tuple[bool, str]:
+        self.polls.append(name)
+        return self.new_entries, f"poll {name}"
+
+    def rebuild(self) -> str:
+        self.rebuilds += 1
+        self.rebuilding.set()
+        self.release.wait(10)
+        self.finished += 1
+        return "rebuild"
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    (folder / "a.md").write_text("---\ntitle: a\n---\nA\n", encoding="utf-8")
+    return folder
+
+
+@contextlib.contextmanager
+def running(seeds: Path, work: RecordingWork, *sources: Source) -> Iterator[Daemon]:
+    daemon = Daemon(seeds, 0.2, sources, work, quiet=0.1, longest=1.0)
+    daemon.start()
+    try:
+        yield daemon
+    finally:
+        work.release.set()
+        daemon.stop()
+
+
+def test_a_new_seed_article_leads_to_a_rebuild(seeds: Path) -> None:
+    work = RecordingWork()
+    with running(seeds, work):
+        time.sleep(0.5)
+        assert work.rebuilds == 0, "rebuilt although nothing changed"
+        (seeds / "b.md").write_text("---\ntitle: b\n---\nB\n", encoding="utf-8")
+        assert wait_for(lambda: work.finished == 1)
+
+
+def test_a_poll_with_new_entries_leads_to_a_rebuild_and_one_without_does_not(
+    seeds: Path,
+) -> None:
+    quiet, busy = (
+        Source("quiet", "http://127.0.0.1:9/q", interval=1),
+        Source("busy", "http://127.0.0.1:9/b", interval=1, enabled=False),
+    )
+    work = RecordingWork(new_entries=False)
+    with running(seeds, work, quiet, busy):
+        assert wait_for(lambda: len(work.polls) >= 2)
+        assert set(work.polls) == {"quiet"}, "a disabled source was polled"
+        assert work.rebuilds == 0
+        work.new_entries = True
+        assert wait_for(lambda: work.finished >= 1)
+
+
+def test_stop_lets_the_rebuild_in_progress_finish_and_starts_no_more(seeds: Path) -> None:
+    work = RecordingWork()
+    work.release.clear()
+    daemon = Daemon(seeds, 0.2, [], work, quiet=0.1, longest=1.0)
+    daemon.start()
+    try:
+        (seeds / "b.md").write_text("---\ntitle: b\n---\nB\n", encoding="utf-8")
+        assert work.rebuilding.wait(10)
+        stopper = threading.Thread(target=daemon.stop)
+        stopper.start()
+        stopper.join(0.3)
+        assert stopper.is_alive(), "stop() returned while a rebuild was still writing"
+        (seeds / "c.md").write_text("---\ntitle: c\n---\nC\n", encoding="utf-8")
+        work.release.set()
+        stopper.join(10)
+        assert not stopper.is_alive()
+        assert work.finished == 1
+    finally:
+        work.release.set()
+        daemon.stop()
+    time.sleep(0.5)
+    assert work.rebuilds == 1, "a rebuild started after stop()"
