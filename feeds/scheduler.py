@@ -15,11 +15,12 @@ into one, and `misfire_grace_time=None` runs a late job instead of dropping it.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -41,14 +42,23 @@ LOCAL = "local"  # executor for the seeds check, the tick and the rebuild: never
 Snapshot = Mapping[str, tuple[int, int]]  # article name -> (size, mtime_ns)
 
 
+@dataclass(frozen=True, slots=True)
+class Polled:
+    """What one poll job reports back to the clock."""
+
+    changed: bool  # new or changed entries: a rebuild is needed
+    line: str  # the one line to log
+    next_poll: datetime | None = None  # when the polling policy wants the next poll
+
+
 class Work(Protocol):
-    """What the jobs do; each method returns the one line to log."""
+    """What the jobs do; the clock only calls them."""
 
-    def poll(self, name: str) -> tuple[bool, str]:
-        """Poll one source; (whether it brought new or changed entries, log line)."""
+    def poll(self, name: str) -> Polled: ...
+
+    def rebuild(self) -> str:
+        """Rebuild from seeds/ and the store; the line to log."""
         ...
-
-    def rebuild(self) -> str: ...
 
 
 def snapshot_seeds(folder: Path) -> dict[str, tuple[int, int]]:
@@ -183,13 +193,28 @@ class Daemon:
         if self.stopping.is_set():
             return
         try:
-            changed, line = self.work.poll(name)
+            polled = self.work.poll(name)
         except FeedsError as error:
             log.error("poll %s: %s", name, error)
             return
-        log.info("%s", line)
-        if changed:
+        log.info("%s", polled.line)
+        if polled.changed:
             self.notice(f"source {name}")
+        self._follow_policy(name, polled.next_poll)
+
+    def _follow_policy(self, name: str, next_poll: datetime | None) -> None:
+        """Move the next run to when the policy said (interval from this poll, backoff,
+        Retry-After, feed hints), so the poll finds the source due instead of skipping it."""
+        if next_poll is None:
+            return
+        job = self.scheduler.get_job(f"poll:{name}")
+        if job is None:
+            return
+        every = job.trigger.interval.total_seconds()
+        at = next_poll + timedelta(seconds=random.uniform(0, jitter_for(every)))  # noqa: S311
+        with self._state:
+            if not self.stopping.is_set():
+                job.modify(next_run_time=max(at, datetime.now(UTC)))
 
     def _check_seeds(self) -> None:
         if self.stopping.is_set():

@@ -7,12 +7,13 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from feeds.model import Source
-from feeds.scheduler import Daemon
+from feeds.scheduler import Daemon, Polled
 
 
 class RecordingWork:
@@ -24,10 +25,11 @@ class RecordingWork:
         self.release = threading.Event()
         self.release.set()
         self.finished = 0
+        self.next_poll: datetime | None = None
 
-    def poll(self, name: str) -> tuple[bool, str]:
+    def poll(self, name: str) -> Polled:
         self.polls.append(name)
-        return self.new_entries, f"poll {name}"
+        return Polled(self.new_entries, f"poll {name}", self.next_poll)
 
     def rebuild(self) -> str:
         self.rebuilds += 1
@@ -77,12 +79,12 @@ def test_a_new_seed_article_leads_to_a_rebuild(seeds: Path) -> None:
 def test_a_poll_with_new_entries_leads_to_a_rebuild_and_one_without_does_not(
     seeds: Path,
 ) -> None:
-    quiet, busy = (
+    quiet, disabled = (
         Source("quiet", "http://127.0.0.1:9/q", interval=1),
-        Source("busy", "http://127.0.0.1:9/b", interval=1, enabled=False),
+        Source("disabled", "http://127.0.0.1:9/d", interval=1, enabled=False),
     )
     work = RecordingWork(new_entries=False)
-    with running(seeds, work, quiet, busy):
+    with running(seeds, work, quiet, disabled):
         assert wait_for(lambda: len(work.polls) >= 2)
         assert set(work.polls) == {"quiet"}, "a disabled source was polled"
         assert work.rebuilds == 0
@@ -112,3 +114,15 @@ def test_stop_lets_the_rebuild_in_progress_finish_and_starts_no_more(seeds: Path
         daemon.stop()
     time.sleep(0.5)
     assert work.rebuilds == 1, "a rebuild started after stop()"
+
+
+def test_a_source_backing_off_is_not_polled_before_the_policy_says(seeds: Path) -> None:
+    work = RecordingWork()
+    work.next_poll = datetime.now(UTC) + timedelta(minutes=10)  # e.g. Retry-After: 600
+    with running(seeds, work, Source("slow", "http://127.0.0.1:9/s", interval=1)) as daemon:
+        assert wait_for(lambda: len(work.polls) == 1)
+        assert wait_for(
+            lambda: daemon.scheduler.get_job("poll:slow").next_run_time >= work.next_poll
+        )
+        time.sleep(1.5)
+        assert work.polls == ["slow"], "polled again before the source was due"
