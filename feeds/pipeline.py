@@ -18,8 +18,11 @@ from feeds.model import Entry, FeedSpec
 from feeds.normalize.article import Draft, parse_article, render_article
 from feeds.publish.write import WriteReport, write_tree
 from feeds.render import render_feed
+from feeds.render.index import render_pages
+from feeds.render.opml import OPML_FILE, render_opml
 from feeds.render.plan import plan_feeds
-from feeds.render.site import Site
+from feeds.render.site import STYLESHEET, Site
+from feeds.render.stylesheet import stylesheet
 from feeds.settings import Settings
 from feeds.sources.local import list_articles, read_bytes
 
@@ -87,6 +90,21 @@ def render_files(feeds: tuple[FeedSpec, ...], site: Site) -> dict[str, bytes]:
     return files
 
 
+def render_site(feeds: tuple[FeedSpec, ...], site: Site) -> dict[str, bytes]:
+    """Every feed plus the files for people: index pages, feeds.opml and feed.xsl."""
+    files = render_files(feeds, site)
+    extras = {
+        **render_pages(feeds, site),
+        OPML_FILE: render_opml(feeds, site),
+        STYLESHEET: stylesheet(),
+    }
+    for path, data in extras.items():
+        if path in files:
+            raise PublishError(path, "a page and a feed want the same file; refusing both")
+        files[path] = data
+    return files
+
+
 def build(settings: Settings, *, strict: bool = False) -> BuildReport:
     """One whole build: read, merge, plan, render, write. Never raises for one bad input."""
     started = time.perf_counter()
@@ -94,7 +112,7 @@ def build(settings: Settings, *, strict: bool = False) -> BuildReport:
     entries = read_seeds(settings, report, strict=strict)
     plan = plan_feeds(entries, settings.title, settings.limit)
     report.feeds = plan.feeds
-    files = render_files(plan.feeds, site_of(settings))
+    files = render_site(plan.feeds, site_of(settings))
     report.write = write_tree(settings.out, files)
     report.seconds = time.perf_counter() - started
     return report

@@ -1,0 +1,143 @@
+"""HTML pages for people: out/index.html and one index.html per tag and category folder.
+
+Pure: feed specs in, bytes out, no clock (a page's dates come from its entries). Jinja2
+autoescapes everything, so titles from upstream feeds cannot inject markup. Feed URLs are
+absolute (they are what a reader subscribes to, and must match the feeds' self links);
+links between pages are relative, so the pages browse alike from any host or a plain copy.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from feeds.model import Entry, FeedSpec
+from feeds.render.opml import OPML_FILE
+from feeds.render.site import FILENAMES, Site
+
+INDEX = "index.html"
+MEDIA_TYPES = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "json": "application/feed+json",
+}
+LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+SECTIONS = (("all", "All entries"), ("tag", "Tags"), ("category", "Categories"))
+
+_environment = Environment(
+    loader=PackageLoader("feeds.render", "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    fmt: str
+    label: str
+    media_type: str
+    url: str
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    """One feed as a page shows it."""
+
+    spec: FeedSpec
+    name: str
+    page: str  # relative to the page that shows the row
+    updated: datetime | None
+    links: tuple[FeedLink, ...]
+
+
+def render_pages(feeds: tuple[FeedSpec, ...], site: Site) -> dict[str, bytes]:
+    """index.html for the site plus <folder>/index.html for every tag and category feed."""
+    pages = {INDEX: _render_index(feeds, site)}
+    for spec in feeds:
+        if spec.folder:
+            pages[spec.path(INDEX)] = _render_term(spec, site)
+    return pages
+
+
+def _render_index(feeds: tuple[FeedSpec, ...], site: Site) -> bytes:
+    combined = next((spec for spec in feeds if spec.kind == "all"), None)
+    sections = [
+        (heading, [_row(spec, site, "") for spec in feeds if spec.kind == kind])
+        for kind, heading in SECTIONS
+    ]
+    return _render(
+        "index.html",
+        site=site,
+        title=site.title,
+        language=_language(combined.entries if combined else ()),
+        alternates=_links(combined, site) if combined else (),
+        sections=[(heading, rows) for heading, rows in sections if rows],
+        entries=combined.entries if combined else (),
+        home="./",
+        opml=OPML_FILE,
+    )
+
+
+def _render_term(spec: FeedSpec, site: Site) -> bytes:
+    home = posixpath.relpath(".", spec.folder) + "/"
+    return _render(
+        "term.html",
+        site=site,
+        title=spec.title,
+        language=_language(spec.entries),
+        alternates=_links(spec, site),
+        row=_row(spec, site, spec.folder),
+        entries=spec.entries,
+        home=home,
+        opml=home + OPML_FILE,
+    )
+
+
+def _render(template: str, **context: object) -> bytes:
+    page = _environment.get_template(template)
+    return page.render(**context, when=_when, web_link=_web_link).encode()
+
+
+def _row(spec: FeedSpec, site: Site, here: str) -> FeedRow:
+    target = spec.folder or "."
+    page = posixpath.relpath(target, here or ".")
+    page = "./" if page == "." else page + "/"
+    name = spec.term if spec.term else "All entries"
+    updated = max((entry.updated for entry in spec.entries), default=None)
+    return FeedRow(spec, name, page, updated, _links(spec, site))
+
+
+def _links(spec: FeedSpec, site: Site) -> tuple[FeedLink, ...]:
+    return tuple(
+        FeedLink(fmt, LABELS[fmt], MEDIA_TYPES[fmt], site.feed_url(spec, fmt))
+        for fmt in site.formats
+        if fmt in FILENAMES
+    )
+
+
+def _when(moment: datetime) -> str:
+    """How a date reads on a page: in the entry's own zone, to the minute."""
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _web_link(url: str | None) -> str | None:
+    """Only http(s) links become hrefs: an upstream could hand us `javascript:`."""
+    if url and urlsplit(url).scheme.lower() in ("http", "https"):
+        return url
+    return None
+
+
+def _language(entries: Iterable[Entry]) -> str | None:
+    counts = Counter(entry.language for entry in entries if entry.language)
+    if not counts:
+        return None
+    return min(counts, key=lambda language: (-counts[language], language))
