@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feeds.errors import ConfigError
@@ -51,7 +51,16 @@ def _base_url(value: object) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"expected an absolute http(s) URL, got {text!r}")
-    return text if text.endswith("/") else text + "/"
+    if parts.query or parts.fragment:
+        raise ValueError(f"expected a URL without ?query or #fragment, got {text!r}")
+    # Every feed URL, id and link starts with this: spaces and non-ASCII letters in the path
+    # are percent-encoded once here (already-encoded %XX stay), the host goes to IDNA.
+    netloc = parts.netloc
+    if not netloc.isascii():
+        port = f":{parts.port}" if parts.port else ""
+        netloc = parts.hostname.encode("idna").decode("ascii") + port
+    path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~")
+    return urlunsplit((parts.scheme, netloc, path if path.endswith("/") else path + "/", "", ""))
 
 
 def _timezone(value: object) -> str:
@@ -113,7 +122,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_body", 10 * 1024 * 1024, "Largest upstream body, in bytes.", _positive_int),
     Setting("retention_days", 90, "Days an upstream entry is kept.", _positive_int),
     Setting("retention_entries", 1000, "Entries kept per upstream source.", _positive_int),
-    Setting("check_interval", 2, "Seconds between checks of seeds/ by `feeds run`.", parse_duration),
+    Setting(
+        "check_interval", 2, "Seconds between checks of seeds/ by `feeds run`.", parse_duration
+    ),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

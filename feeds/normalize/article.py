@@ -10,6 +10,7 @@ Fallbacks, written down:
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -20,7 +21,7 @@ from frontmatter.default_handlers import YAMLHandler
 
 from feeds.errors import ArticleError
 from feeds.model import Entry
-from feeds.normalize.content import plain_text, render_markdown
+from feeds.normalize.content import plain_text, render_markdown, xml_clean
 from feeds.normalize.dates import parse_date
 from feeds.normalize.identity import seed_id
 
@@ -138,12 +139,14 @@ def _terms(name: str, meta: dict[str, Any], key: str) -> tuple[str, ...]:
     items = [value] if isinstance(value, str | int | float) else value
     if not isinstance(items, list):
         raise ArticleError(name, f"{key} must be a list of names")
-    seen: dict[str, None] = {}
+    # One spelling per term ("Nvidia", "NVIDIA" are one tag, as in plan.term_key): the first.
+    seen: dict[str, str] = {}
     for item in items:
-        text = " ".join(str(item).split()) if item is not None else ""
-        if text:
-            seen.setdefault(text)
-    return tuple(seen)
+        text = " ".join(xml_clean(str(item)).split()) if item is not None else ""
+        key = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+        if key:
+            seen.setdefault(key, text)
+    return tuple(seen.values())
 
 
 def _language(value: object) -> str | None:
@@ -172,4 +175,4 @@ def _trailing_link(body: str) -> tuple[str | None, str | None]:
         url = "https:" + url
     if not url.startswith(("http://", "https://")):
         return None, None
-    return url, match.group(1).strip()
+    return xml_clean(url), plain_text(match.group(1)) or None

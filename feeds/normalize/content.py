@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 from functools import lru_cache
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
@@ -29,6 +29,9 @@ _ATTRIBUTES: dict[str, set[str]] = {
 _SCHEMES = frozenset({"http", "https", "mailto"})
 _TAG_RE = re.compile(r"<[^>]*>")
 _SPACE_RE = re.compile(r"\s+")
+# Characters XML 1.0 forbids (C0 controls but tab/newline/return, lone surrogates, U+FFFE,
+# U+FFFF): lxml refuses the whole feed when one appears, and nh3 cannot encode surrogates.
+_NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @lru_cache(maxsize=1)
@@ -41,14 +44,26 @@ def render_markdown(text: str, base: str | None) -> str:
     return sanitize_html(_markdown().render(text), base)
 
 
+def xml_clean(text: str) -> str:
+    """`text` without the characters XML 1.0 forbids (see _NOT_XML_RE)."""
+    return _NOT_XML_RE.sub("", text) if _NOT_XML_RE.search(text) else text
+
+
 def sanitize_html(markup: str, base: str | None) -> str:
     def absolute(element: str, attribute: str, value: str) -> str | None:
-        if attribute in _URL_ATTRIBUTES and base:
-            return urljoin(base, value.strip())
-        return value
+        if attribute not in _URL_ATTRIBUTES:
+            return value
+        url = value.strip()
+        if base:
+            return urljoin(base, url)
+        if url.startswith("//"):
+            return "https:" + url
+        # Nothing to resolve against: a reader would resolve it against our feed's URL,
+        # which points nowhere real, so the attribute goes (the text stays).
+        return url if urlsplit(url).scheme else None
 
     return nh3.clean(
-        markup,
+        xml_clean(markup),
         tags=set(_TAGS),
         attributes=_ATTRIBUTES,
         url_schemes=set(_SCHEMES),
@@ -59,4 +74,5 @@ def sanitize_html(markup: str, base: str | None) -> str:
 
 def plain_text(markup: str) -> str:
     """Titles are plain text: drop tags, decode entities, collapse white space."""
-    return _SPACE_RE.sub(" ", html.unescape(_TAG_RE.sub("", markup))).strip()
+    text = html.unescape(_TAG_RE.sub("", markup))
+    return xml_clean(_SPACE_RE.sub(" ", text)).strip()

@@ -15,7 +15,7 @@ def render_json(spec: FeedSpec, site: Site) -> bytes:
         "title": spec.title,
         "home_page_url": site.page_url(spec),
         "feed_url": site.feed_url(spec, "json"),
-        "description": f"{spec.title}",
+        "description": site.description(spec),
         "authors": [{"name": site.title}],
     }
     languages = {entry.language for entry in spec.entries if entry.language}

@@ -1,7 +1,11 @@
 """Which feeds exist and which entries each holds: a pure function of the entries.
 
 Terms that differ only in case, width or spacing ("Nvidia", "NVIDIA") are one term, as in
-Hugo; the first spelling in sorted order names it.
+Hugo; the first spelling in sorted order names it. An entry carrying both spellings is in
+that term's feed once.
+
+Every text of every entry is made XML-safe here, the one point all renderers share: one
+control character from an upstream would otherwise make lxml refuse the whole feed.
 """
 
 from __future__ import annotations
@@ -9,10 +13,15 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from feeds.model import Entry, FeedSpec
+from feeds.normalize.content import xml_clean
 from feeds.render.slugs import assign_slugs
+
+# (kind, folder under out/, Entry attribute)
+KINDS = (("tag", "tags", "tags"), ("category", "categories", "categories"))
+_OPTIONAL_TEXTS = ("summary", "link", "language", "thumbnail", "source_name")
 
 
 @dataclass(frozen=True)
@@ -26,7 +35,28 @@ def term_key(term: str) -> str:
 
 
 def newest_first(entries: Iterable[Entry]) -> list[Entry]:
-    return sorted(entries, key=lambda entry: (entry.published, entry.updated, entry.id), reverse=True)
+    return sorted(
+        entries, key=lambda entry: (entry.published, entry.updated, entry.id), reverse=True
+    )
+
+
+def xml_safe(entry: Entry) -> Entry:
+    """`entry` with every text free of characters XML 1.0 forbids (itself when already so)."""
+    changes: dict[str, object] = {}
+    for name in ("id", "title", "content_html"):
+        value = getattr(entry, name)
+        if xml_clean(value) != value:
+            changes[name] = xml_clean(value)
+    for name in _OPTIONAL_TEXTS:
+        value = getattr(entry, name)
+        if value is not None and xml_clean(value) != value:
+            changes[name] = xml_clean(value) or None
+    for name in ("categories", "tags"):
+        terms = getattr(entry, name)
+        cleaned = tuple(term for term in map(xml_clean, terms) if term.strip())
+        if cleaned != terms:
+            changes[name] = cleaned
+    return replace(entry, **changes) if changes else entry  # type: ignore[arg-type]
 
 
 def plan_feeds(
@@ -35,34 +65,37 @@ def plan_feeds(
     limit: int,
     known_slugs: Mapping[tuple[str, str], str] | None = None,
 ) -> Plan:
-    ordered = newest_first(entries)
-    feeds = [
-        FeedSpec("all", "", "", site_title, tuple(ordered[:limit]), len(ordered)),
-    ]
+    ordered = newest_first(xml_safe(entry) for entry in entries)
+    site_title = xml_clean(site_title)
+    feeds = [FeedSpec("all", "", "", site_title, tuple(ordered[:limit]), len(ordered))]
     slugs: dict[tuple[str, str], str] = {}
-    for kind, folder, attribute in (("tag", "tags", "tags"), ("category", "categories", "categories")):
-        groups: dict[str, list[Entry]] = defaultdict(list)
-        names: dict[str, str] = {}
-        for entry in ordered:
-            for term in getattr(entry, attribute):
-                key = term_key(term)
-                if not key:
-                    continue
-                groups[key].append(entry)
-                names[key] = min(names.get(key, term), term)
+    for kind, folder, attribute in KINDS:
+        groups, names = _group(ordered, attribute)
         known = {key: slug for (k, key), slug in (known_slugs or {}).items() if k == kind}
         assigned = assign_slugs(groups, known)
         for key in sorted(groups, key=lambda k: assigned[k]):
             members = groups[key]
             slugs[(kind, key)] = assigned[key]
+            title = f"{site_title} · {kind}: {names[key]}"
+            folder_path = f"{folder}/{assigned[key]}"
             feeds.append(
-                FeedSpec(
-                    kind,
-                    names[key],
-                    f"{folder}/{assigned[key]}",
-                    f"{site_title} · {kind}: {names[key]}",
-                    tuple(members[:limit]),
-                    len(members),
-                )
+                FeedSpec(kind, names[key], folder_path, title, tuple(members[:limit]), len(members))
             )
     return Plan(tuple(feeds), slugs)
+
+
+def _group(ordered: list[Entry], attribute: str) -> tuple[dict[str, list[Entry]], dict[str, str]]:
+    """Entries per term key (each entry once per key, order kept) and each key's name."""
+    groups: dict[str, list[Entry]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for entry in ordered:
+        keys: set[str] = set()
+        for term in getattr(entry, attribute):
+            key = term_key(term)
+            if not key:
+                continue
+            names[key] = min(names.get(key, term), term)
+            if key not in keys:
+                keys.add(key)
+                groups[key].append(entry)
+    return groups, names

@@ -33,8 +33,14 @@ class Site:
         return self.base_url + quote(path)
 
     def feed_id(self, spec: FeedSpec) -> str:
-        name = f"{spec.kind}/{quote(spec.term, safe='')}" if spec.term else "all"
-        return f"tag:{self.host},{TAG_DATE}:feed/{name}"
+        # From the folder, not the term: slugs are URL-safe, so the id is a canonical tag:
+        # URI (a '%' in a term made the W3C validator warn), and it moves only with the URL.
+        return f"tag:{self.host},{TAG_DATE}:feed/{quote(spec.folder) if spec.folder else 'all'}"
+
+    def description(self, spec: FeedSpec) -> str:
+        if spec.kind == "all":
+            return f"All entries of {self.title}"
+        return f"Entries of {self.title} filed under the {spec.kind} “{spec.term}”"
 
     def page_url(self, spec: FeedSpec) -> str:
         return self.url(spec.folder + "/") if spec.folder else self.base_url

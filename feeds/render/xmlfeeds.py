@@ -19,13 +19,16 @@ from feeds.render.site import EMPTY_FEED_DATE, GENERATOR, GENERATOR_URI, GENERAT
 XSL_PI = '<?xml-stylesheet type="text/xsl" href="{href}"?>\n'
 
 
-def build(spec: FeedSpec, site: Site) -> FeedGenerator:
+def build(spec: FeedSpec, site: Site, fmt: str) -> FeedGenerator:
     generator = FeedGenerator()
     generator.load_extension("media")
     generator.load_extension("dc")
     generator.id(site.feed_id(spec))
     generator.title(spec.title)
-    generator.subtitle(_subtitle(spec, site))
+    generator.subtitle(site.description(spec))
+    # feedgen makes the *last* link the RSS channel <link>, which must be the web page, so
+    # the self link goes first.
+    generator.link(href=site.feed_url(spec, fmt), rel="self")
     generator.link(href=site.page_url(spec), rel="alternate")
     updated = max((entry.updated for entry in spec.entries), default=EMPTY_FEED_DATE)
     generator.updated(updated)
@@ -41,14 +44,12 @@ def build(spec: FeedSpec, site: Site) -> FeedGenerator:
 
 
 def render_atom(spec: FeedSpec, site: Site) -> bytes:
-    generator = build(spec, site)
-    generator.link(href=site.feed_url(spec, "atom"), rel="self")
+    generator = build(spec, site, "atom")
     return _with_stylesheet(generator.atom_str(pretty=True), site)
 
 
 def render_rss(spec: FeedSpec, site: Site) -> bytes:
-    generator = build(spec, site)
-    generator.link(href=site.feed_url(spec, "rss"), rel="self")
+    generator = build(spec, site, "rss")
     return _with_stylesheet(generator.rss_str(pretty=True), site)
 
 
@@ -78,12 +79,6 @@ def _add_entry(generator: FeedGenerator, entry: Entry, site: Site) -> None:
         item.dc.dc_creator(entry.source_name)
     if entry.thumbnail:
         item.media.thumbnail(url=entry.thumbnail, group=None)
-
-
-def _subtitle(spec: FeedSpec, site: Site) -> str:
-    if spec.kind == "all":
-        return f"All entries of {site.title}"
-    return f"Entries of {site.title} filed under the {spec.kind} “{spec.term}”"
 
 
 def _language(entries: tuple[Entry, ...]) -> str | None:
