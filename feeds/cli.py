@@ -97,3 +97,8 @@ def build_command(strict: bool, wait: float, **options: object) -> None:
     report_problems(report)
     click.echo(report.summary(), err=True)
     sys.exit(EXIT_OK if report.ok else EXIT_REJECTED)
+
+
+# Command groups live in their own modules and register themselves on `main`; imported
+# last, as they import from this one.
+from feeds import commands_sources  # noqa: E402, F401

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
@@ -28,6 +29,7 @@ import httpx
 from feeds.errors import ConfigError, FeedsError, FetchError, ParseError, SourceError, StoreError
 from feeds.merge.store import Retention, Store
 from feeds.model import Entry, Source
+from feeds.normalize.upstream import parse_feed
 from feeds.settings import Settings
 from feeds.sources import policy
 from feeds.sources.fetch import Fetched, fetch, make_client
@@ -120,7 +122,7 @@ async def poll_sources_async(
     chosen, skipped = select(settings, store, sources, names, force, now)
     if not chosen:
         return skipped
-    poll = _Poll(settings, store, parse or _default_parser(), now)
+    poll = _Poll(settings, store, parse or _default_parser(settings), now)
     async with contextlib.AsyncExitStack() as stack:
         if client is None:
             client = await stack.enter_async_context(make_client(settings))
@@ -290,7 +292,5 @@ def _crashed(source: Source, state: SourceState, exc: BaseException) -> PollResu
     return PollResult(source.name, state.url, FAILED, error=error)
 
 
-def _default_parser() -> ParseFeed:
-    from feeds.normalize.upstream import parse_feed
-
-    return parse_feed
+def _default_parser(settings: Settings) -> ParseFeed:
+    return functools.partial(parse_feed, zone=settings.zone)
