@@ -72,6 +72,11 @@ def sanitize_html(markup: str, base: str | None) -> str:
     )
 
 
+def html_to_text(markup: str) -> str:
+    """Plain text of untrusted HTML: nh3 drops every tag, and script/style with their text."""
+    return plain_text(nh3.clean(markup, tags=set(), attributes={}))
+
+
 def plain_text(markup: str) -> str:
     """Titles are plain text: drop tags, decode entities, collapse white space."""
     text = html.unescape(_TAG_RE.sub("", markup))
