@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from feeds.errors import ArticleError, FeedsError, PublishError
 from feeds.model import Entry, FeedSpec
 from feeds.normalize.article import Draft, parse_article, render_article
+from feeds.normalize.dates import file_time
 from feeds.publish.write import WriteReport, write_tree
 from feeds.render import render_feed
 from feeds.render.index import render_pages
@@ -61,9 +62,9 @@ def read_seeds(settings: Settings, report: BuildReport, *, strict: bool = False)
     seen: dict[str, str] = {}
     for article in list_articles(settings.seeds):
         try:
-            parsed = parse_article(
-                article.name, read_bytes(article), settings.base_url, settings.zone
-            )
+            modified = file_time(article.mtime_ns, settings.zone)
+            data = read_bytes(article)
+            parsed = parse_article(article.name, data, settings.base_url, settings.zone, modified)
             if parsed.entry.id in seen:
                 raise ArticleError(
                     article.name, f"same file name (id) as {seen[parsed.entry.id]}; skipped"

@@ -2,7 +2,7 @@
 
 Fallbacks, written down:
 - no `[name](url)` line at the end: no link and no source name (nothing is invented);
-- `lastmod` absent: updated = date (the store bumps it when the body changes later);
+- `lastmod` absent: updated = the file's modification time (never before `date`);
 - `lang` a list: its first value; `categories`/`tags` a single string: a one-item list;
 - `thumbnail` empty: none; protocol-relative: https.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from datetime import tzinfo
+from dataclasses import dataclass, replace
+from datetime import datetime, tzinfo
 from typing import Any
 
 import frontmatter
@@ -31,7 +31,7 @@ _KNOWN_KEYS = frozenset(
 )
 
 
-class _FastYAML(YAMLHandler):  # type: ignore[misc]
+class _FastYAML(YAMLHandler):
     """python-frontmatter with libyaml's safe loader (several times faster than pure Python)."""
 
     def load(self, fm: str, **kwargs: object) -> Any:
@@ -54,21 +54,26 @@ class Draft(Exception):
     """The article has `draft: true`: skipped, not an error."""
 
 
-def read_article(name: str, data: bytes, base_url: str, zone: tzinfo) -> Entry:
+def read_article(
+    name: str, data: bytes, base_url: str, zone: tzinfo, modified: datetime | None = None
+) -> Entry:
     """Parse and render one article; `name` is its path relative to seeds/."""
-    article = parse_article(name, data, base_url, zone)
-    return render_article(article)
+    return render_article(parse_article(name, data, base_url, zone, modified))
 
 
 def render_article(article: Article) -> Entry:
-    from dataclasses import replace
-
     html = render_markdown(article.body, article.entry.link)
     return replace(article.entry, content_html=html)
 
 
-def parse_article(name: str, data: bytes, base_url: str, zone: tzinfo) -> Article:
-    """Front matter only; raises ArticleError (naming `name`) or Draft."""
+def parse_article(
+    name: str, data: bytes, base_url: str, zone: tzinfo, modified: datetime | None = None
+) -> Article:
+    """Front matter only; raises ArticleError (naming `name`) or Draft.
+
+    `modified` is the file's modification time: without `lastmod` it is the entry's
+    `updated`, so editing an article bumps it (never before `date`).
+    """
     if not data.strip():
         raise ArticleError(name, "empty file")
     try:
@@ -78,18 +83,16 @@ def parse_article(name: str, data: bytes, base_url: str, zone: tzinfo) -> Articl
     meta, body = _split(name, text)
     if meta.get("draft") is True:
         raise Draft(name)
-    title = plain_text(str(meta.get("title") or ""))
-    if not title:
-        raise ArticleError(name, "no title in the front matter")
+    title = _title(name, meta.get("title"))
     published = _date(name, meta, "date", zone)
-    updated = _date(name, meta, "lastmod", zone) if meta.get("lastmod") else published
+    updated = _date(name, meta, "lastmod", zone) if meta.get("lastmod") else modified
     link, source = _trailing_link(body)
     stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     entry = Entry(
         id=seed_id(base_url, stem),
         title=title,
         published=published,
-        updated=max(updated, published),
+        updated=max(updated or published, published),
         summary=_optional_text(meta.get("summary")),
         link=link,
         categories=_terms(name, meta, "categories"),
@@ -102,6 +105,15 @@ def parse_article(name: str, data: bytes, base_url: str, zone: tzinfo) -> Articl
     return Article(entry=entry, body=body)
 
 
+def _title(name: str, value: object) -> str:
+    if isinstance(value, list | dict):
+        raise ArticleError(name, "title must be text, not a list or mapping")
+    title = plain_text(str(value)) if value is not None else ""
+    if not title:
+        raise ArticleError(name, "no title in the front matter")
+    return title
+
+
 def _split(name: str, text: str) -> tuple[dict[str, Any], str]:
     if not text.lstrip().startswith("---"):
         raise ArticleError(name, "no front matter (the file must start with '---')")
@@ -112,8 +124,8 @@ def _split(name: str, text: str) -> tuple[dict[str, Any], str]:
         where = f"{name}:{mark.line + 2}" if mark is not None else name
         problem = getattr(exc, "problem", None) or str(exc)
         raise ArticleError(where, f"broken YAML front matter: {problem}") from None
-    if not meta:
-        raise ArticleError(name, "front matter is empty or not closed by '---'")
+    if not isinstance(meta, dict) or not meta:
+        raise ArticleError(name, "front matter is empty, not a mapping, or not closed by '---'")
     return meta, body
 
 

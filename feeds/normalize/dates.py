@@ -24,6 +24,11 @@ def parse_date(value: object, zone: tzinfo) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
 
 
+def file_time(mtime_ns: int, zone: tzinfo) -> datetime:
+    """A file's modification time in `zone`, in whole seconds (feeds show no fractions)."""
+    return datetime.fromtimestamp(mtime_ns // 1_000_000_000, tz=zone)
+
+
 def _iso(text: str) -> datetime | None:
     candidate = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
     try:
