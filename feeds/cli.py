@@ -101,5 +101,6 @@ def build_command(strict: bool, wait: float, **options: object) -> None:
 
 # Command groups live in their own modules and register themselves on `main`; imported
 # last, as they import from this one.
-from feeds import commands_serve  # noqa: E402, F401, I001
+from feeds import commands_run  # noqa: E402, F401, I001
+from feeds import commands_serve  # noqa: E402, F401
 from feeds import commands_sources  # noqa: E402, F401
