@@ -47,22 +47,22 @@ def read_xml(text: str, headers: Mapping[str, str], url: str) -> RawFeed:
         raise ParseError(url, "not a feed: the server sent an HTML page")
     safe, removed_subset = strip_doctypes(text)
     result = _feedparser(safe, headers, url)
-    entries = result.get("entries") or []
+    entries = _field(result, "entries") or []
     problem = _bozo(result)
     if not entries:
         if problem:
             raise ParseError(url, f"not a feed, nothing recovered: {problem}")
-        if not result.get("version"):
+        if not _field(result, "version"):
             raise ParseError(url, "not a feed: no RSS, RDF or Atom root element")
     warnings = []
     if removed_subset:
         warnings.append("DOCTYPE with an internal subset removed; its entities were not expanded")
     if problem:
         warnings.append(f"malformed XML, {len(entries)} entries recovered: {problem}")
-    feed = result.get("feed") or {}
+    feed = _field(result, "feed") or {}
     return RawFeed(
         items=tuple(_item(entry) for entry in entries),
-        language=_str(feed.get("language")),
+        language=_str(_field(feed, "language")),
         warnings=tuple(warnings),
         hints=_hints(feed, safe),
     )
@@ -110,37 +110,37 @@ def _feedparser(text: str, headers: Mapping[str, str], url: str) -> Any:
 
 
 def _bozo(result: Any) -> str | None:
-    if not result.get("bozo"):
+    if not _field(result, "bozo"):
         return None
-    exc = result.get("bozo_exception")
+    exc = _field(result, "bozo_exception")
     message = str(exc).removeprefix("<unknown>:") if exc is not None else "unknown problem"
     return f"{type(exc).__name__}: {message}" if exc is not None else message
 
 
 def _item(entry: Any) -> RawItem:
-    published = _str(entry.get("published")) or _str(entry.get("created"))
-    published_utc = entry.get("published_parsed") or entry.get("created_parsed")
+    published = _str(_field(entry, "published")) or _str(_field(entry, "created"))
+    published_utc = _field(entry, "published_parsed") or _field(entry, "created_parsed")
     return RawItem(
-        guid=_str(entry.get("id")),
+        guid=_str(_field(entry, "id")),
         link=_link(entry),
-        title=_text(entry.get("title_detail")),
-        content=_content(entry.get("content")),
+        title=_text(_field(entry, "title_detail")),
+        content=_content(_field(entry, "content")),
         # feedparser copies content into `summary` when there is none; only the detail
         # tells whether the feed really had one.
-        summary=_text(entry.get("summary_detail")),
+        summary=_text(_field(entry, "summary_detail")),
         published=published,
-        updated=_str(entry.get("updated")),
+        updated=_str(_field(entry, "updated")),
         published_utc=_utc(published_utc),
-        updated_utc=_utc(entry.get("updated_parsed")),
-        terms=tuple(t for t in (_term(tag) for tag in entry.get("tags") or ()) if t),
+        updated_utc=_utc(_field(entry, "updated_parsed")),
+        terms=tuple(t for t in (_term(tag) for tag in _field(entry, "tags") or ()) if t),
         language=_language(entry),
         thumbnail=_thumbnail(entry),
     )
 
 
 def _link(entry: Any) -> str | None:
-    link = _str(entry.get("link"))
-    if link and entry.get("guidislink") and not entry.get("links"):
+    link = _str(_field(entry, "link"))
+    if link and _field(entry, "guidislink") and not _field(entry, "links"):
         # RSS guids are permalinks unless isPermaLink="false", so feedparser makes a link of
         # guids like "12345"; only a guid that is a real URL is taken as the link.
         return link if link.lower().startswith(("http://", "https://")) else None
@@ -157,39 +157,41 @@ def _content(values: Any) -> Text | None:
 def _text(detail: Any) -> Text | None:
     if not detail:
         return None
-    value = detail.get("value")
+    value = _field(detail, "value")
     if not isinstance(value, str) or not value.strip():
         return None
-    kind = str(detail.get("type") or "text/plain").lower()
-    return Text(value=value, html=kind in _HTML_TYPES, base=_str(detail.get("base")))
+    kind = str(_field(detail, "type") or "text/plain").lower()
+    return Text(value=value, html=kind in _HTML_TYPES, base=_str(_field(detail, "base")))
 
 
 def _term(tag: Any) -> str | None:
-    return _str(tag.get("label")) or _str(tag.get("term"))
+    return _str(_field(tag, "label")) or _str(_field(tag, "term"))
 
 
 def _language(entry: Any) -> str | None:
     for key in ("content", "title_detail", "summary_detail"):
-        detail = entry.get(key)
+        detail = _field(entry, key)
         if isinstance(detail, list):
             detail = detail[0] if detail else None
-        language = _str(detail.get("language")) if detail else None
+        language = _str(_field(detail, "language")) if detail else None
         if language:
             return language
     return None
 
 
 def _thumbnail(entry: Any) -> str | None:
-    for thumb in entry.get("media_thumbnail") or ():
-        if _str(thumb.get("url")):
-            return _str(thumb.get("url"))
-    for media in entry.get("media_content") or ():
-        kind = str(media.get("type") or "")
-        if media.get("medium") == "image" or kind.startswith("image/"):
-            return _str(media.get("url"))
-    for link in entry.get("links") or ():
-        if link.get("rel") == "enclosure" and str(link.get("type") or "").startswith("image/"):
-            return _str(link.get("href"))
+    for thumb in _field(entry, "media_thumbnail") or ():
+        if _str(_field(thumb, "url")):
+            return _str(_field(thumb, "url"))
+    for media in _field(entry, "media_content") or ():
+        kind = str(_field(media, "type") or "")
+        if _field(media, "medium") == "image" or kind.startswith("image/"):
+            return _str(_field(media, "url"))
+    for link in _field(entry, "links") or ():
+        if _field(link, "rel") == "enclosure" and str(_field(link, "type") or "").startswith(
+            "image/"
+        ):
+            return _str(_field(link, "href"))
     return None
 
 
@@ -199,9 +201,9 @@ def _hints(feed: Any, text: str) -> PollHints:
     hours = _SKIP_HOURS.search(head)
     days = _SKIP_DAYS.search(head)
     return PollHints(
-        ttl_minutes=_str(feed.get("ttl")),
-        update_period=_str(feed.get("sy_updateperiod")),
-        update_frequency=_str(feed.get("sy_updatefrequency")),
+        ttl_minutes=_str(_field(feed, "ttl")),
+        update_period=_str(_field(feed, "sy_updateperiod")),
+        update_frequency=_str(_field(feed, "sy_updatefrequency")),
         skip_hours=tuple(int(hour) for hour in _HOUR.findall(hours.group(1))) if hours else (),
         skip_days=tuple(day.capitalize() for day in _DAY.findall(days.group(1))) if days else (),
     )
@@ -212,6 +214,12 @@ def _utc(parsed: Any) -> datetime | None:
         return datetime(*parsed[:6]).replace(tzinfo=UTC) if parsed else None
     except (TypeError, ValueError):
         return None
+
+
+def _field(mapping: Any, key: str) -> Any:
+    # dict.get, not FeedParserDict.get: that one maps missing keys to others ("updated" to
+    # "published", with a DeprecationWarning), and we want what the feed actually said.
+    return dict.get(mapping, key) if isinstance(mapping, dict) else None
 
 
 def _str(value: Any) -> str | None:
