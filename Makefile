@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/feeds build
+	$(BIN)/feeds run
 
 build: $(STAMP)
 	$(BIN)/feeds build

@@ -52,7 +52,8 @@ class PipelineWork:
         state = state_for(self.store, source)
         if not policy.is_due(state, datetime.now(UTC)):
             when = state.next_poll.isoformat(timespec="seconds") if state.next_poll else "never"
-            return Polled(False, f"poll {name}: not due (next {when})", state.next_poll)
+            line = f"poll {name}: not due (next {when})"
+            return Polled(False, line, state.next_poll, skipped=True)
         with self.lock.hold(self.wait, "feeds run: poll", cancel=self.cancel):
             (result,) = poll_sources(self.settings, self.store, self.sources, names=[name])
         return Polled(result.status == UPDATED, f"poll {result.line()}", result.next_poll)

@@ -49,6 +49,7 @@ class Polled:
     changed: bool  # new or changed entries: a rebuild is needed
     line: str  # the one line to log
     next_poll: datetime | None = None  # when the polling policy wants the next poll
+    skipped: bool = False  # not due: logged only with --verbose
 
 
 class Work(Protocol):
@@ -197,7 +198,7 @@ class Daemon:
         except FeedsError as error:
             log.error("poll %s: %s", name, error)
             return
-        log.info("%s", polled.line)
+        log.log(logging.DEBUG if polled.skipped else logging.INFO, "%s", polled.line)
         if polled.changed:
             self.notice(f"source {name}")
         self._follow_policy(name, polled.next_poll)
