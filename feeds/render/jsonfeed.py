@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from feeds.model import Entry, FeedSpec
-from feeds.render.site import Site
+from feeds.render.site import Site, content_html
 
 
 def render_json(spec: FeedSpec, site: Site) -> bytes:
@@ -30,7 +30,7 @@ def _item(entry: Entry, site: Site) -> dict[str, Any]:
     if entry.link:
         item["url"] = entry.link
     item["title"] = entry.title
-    item["content_html"] = entry.content_html or entry.summary or entry.title
+    item["content_html"] = content_html(entry)
     if entry.summary:
         item["summary"] = entry.summary
     if entry.thumbnail:

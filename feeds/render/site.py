@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 from feeds import __version__
-from feeds.model import FeedSpec
+from feeds.model import Entry, FeedSpec
 from feeds.normalize.identity import TAG_DATE
 
 GENERATOR = "feeds"
@@ -53,3 +54,8 @@ class Site:
 
 
 GENERATOR_VERSION = __version__
+
+
+def content_html(entry: Entry) -> str:
+    """The entry's HTML; an entry with no body shows its summary (or title), as text."""
+    return entry.content_html or html.escape(entry.summary or entry.title, quote=False)

@@ -9,12 +9,20 @@ group=None, and HTML content wants type='html', not feedgen's CDATA mode.
 
 from __future__ import annotations
 
+import html
 from collections import Counter
 
 from feedgen.feed import FeedGenerator
 
 from feeds.model import Entry, FeedSpec
-from feeds.render.site import EMPTY_FEED_DATE, GENERATOR, GENERATOR_URI, GENERATOR_VERSION, Site
+from feeds.render.site import (
+    EMPTY_FEED_DATE,
+    GENERATOR,
+    GENERATOR_URI,
+    GENERATOR_VERSION,
+    Site,
+    content_html,
+)
 
 XSL_PI = '<?xml-stylesheet type="text/xsl" href="{href}"?>\n'
 
@@ -39,7 +47,7 @@ def build(spec: FeedSpec, site: Site, fmt: str) -> FeedGenerator:
     if language:
         generator.language(language)
     for entry in spec.entries:
-        _add_entry(generator, entry, site)
+        _add_entry(generator, entry, site, fmt)
     return generator
 
 
@@ -59,7 +67,7 @@ def _with_stylesheet(document: bytes, site: Site) -> bytes:
     return declaration + b"\n" + stylesheet + rest
 
 
-def _add_entry(generator: FeedGenerator, entry: Entry, site: Site) -> None:
+def _add_entry(generator: FeedGenerator, entry: Entry, site: Site, fmt: str) -> None:
     item = generator.add_entry(order="append")
     item.id(entry.id)
     item.guid(entry.id, permalink=False)
@@ -68,9 +76,11 @@ def _add_entry(generator: FeedGenerator, entry: Entry, site: Site) -> None:
     item.updated(entry.updated)
     if entry.link:
         item.link(href=entry.link, rel="alternate")
-    item.content(entry.content_html or entry.summary or entry.title, type="html")
+    item.content(content_html(entry), type="html")
     if entry.summary:
-        item.summary(entry.summary)
+        # The summary is plain text: Atom's <summary> is text by default, but readers take
+        # RSS <description> as HTML, so there it is escaped once more.
+        item.summary(html.escape(entry.summary, quote=False) if fmt == "rss" else entry.summary)
     for kind, terms in (("category", entry.categories), ("tag", entry.tags)):
         for term in terms:
             item.category(term=term, scheme=site.tag_scheme(kind), label=term)
