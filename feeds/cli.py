@@ -67,6 +67,9 @@ def settings_from(options: dict[str, object]) -> Settings:
 def report_problems(report: BuildReport) -> None:
     for error in [*report.rejected, *report.source_errors, *report.write.errors]:
         click.echo(f"error: {error}", err=True)
+    for poll in report.polls:
+        for note in poll.notes:
+            click.echo(f"warning: {poll.name}: {note}", err=True)
 
 
 @click.group()
@@ -78,13 +81,14 @@ def main() -> None:
 @main.command("build")
 @config_options
 @click.option("--strict", is_flag=True, help="Stop at the first rejected input.")
+@click.option("--offline", is_flag=True, help="Poll no upstream; publish what is stored.")
 @wait_option
-def build_command(strict: bool, wait: float, **options: object) -> None:
+def build_command(strict: bool, offline: bool, wait: float, **options: object) -> None:
     """Read seeds/ and sources/, write every feed into the output folder."""
     settings = settings_from(options)
     try:
         with writer_lock(settings).hold(wait, "feeds build"):
-            report = build(settings, strict=strict)
+            report = build(settings, strict=strict, offline=offline)
     except LockError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_LOCKED)

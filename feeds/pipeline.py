@@ -9,11 +9,15 @@ Read everything, then write everything; a path is never written twice in one run
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from feeds.errors import ArticleError, FeedsError, PublishError
+from feeds.merge.dedupe import merge_entries
+from feeds.merge.store import Retention, Store
 from feeds.model import Entry, FeedSpec
 from feeds.normalize.article import Draft, parse_article, render_article
 from feeds.normalize.dates import file_time
@@ -25,7 +29,9 @@ from feeds.render.plan import plan_feeds
 from feeds.render.site import STYLESHEET, Site
 from feeds.render.stylesheet import stylesheet
 from feeds.settings import Settings
+from feeds.sources.catalog import load_catalog
 from feeds.sources.local import list_articles, read_bytes
+from feeds.sources.poll import PollResult, poll_sources
 
 Progress = Callable[[int], None]
 
@@ -39,14 +45,24 @@ class BuildReport:
     feeds: tuple[FeedSpec, ...] = ()
     write: WriteReport = field(default_factory=WriteReport)
     seconds: float = 0.0
+    polls: list[PollResult] = field(default_factory=list)  # upstream polls of this build
+    upstream: int = 0  # stored upstream entries merged in
 
     @property
     def ok(self) -> bool:
         return not (self.rejected or self.source_errors or self.write.errors)
 
     def summary(self) -> str:
+        upstream = ""
+        if self.polls or self.upstream:
+            new = sum(poll.new for poll in self.polls)
+            failed = sum(1 for poll in self.polls if poll.error)
+            upstream = (
+                f"upstream: {len(self.polls)} polled, {failed} failed, {new} new, "
+                f"{self.upstream} stored; "
+            )
         return (
-            f"articles: {self.articles} read, {len(self.rejected)} rejected; "
+            upstream + f"articles: {self.articles} read, {len(self.rejected)} rejected; "
             f"feeds: {len(self.write.written)} written, {len(self.write.unchanged)} unchanged, "
             f"{len(self.write.removed)} removed; {self.seconds:.2f} s"
         )
@@ -106,14 +122,55 @@ def render_site(feeds: tuple[FeedSpec, ...], site: Site) -> dict[str, bytes]:
     return files
 
 
-def build(settings: Settings, *, strict: bool = False) -> BuildReport:
-    """One whole build: read, merge, plan, render, write. Never raises for one bad input."""
+def read_upstream(
+    settings: Settings, store: Store, report: BuildReport, *, offline: bool = False
+) -> list[Entry]:
+    """Poll the due sources (unless offline), then every stored entry of enabled sources.
+
+    Upstream errors go to report.source_errors and never stop the build: a source that
+    fails keeps its stored entries published.
+    """
+    catalog = load_catalog(settings.sources, settings.timezone)
+    report.source_errors.extend(catalog.errors)
+    if not offline and catalog.enabled:
+        report.polls = poll_sources(settings, store, catalog.enabled)
+        report.source_errors.extend(poll.error for poll in report.polls if poll.error)
+    store.prune(datetime.now(UTC), Retention(settings.retention_days, settings.retention_entries))
+    entries = store.entries(source.name for source in catalog.enabled)
+    report.upstream = len(entries)
+    return entries
+
+
+@contextlib.contextmanager
+def opened_store(settings: Settings, store: Store | None) -> Iterator[Store]:
+    """The caller's store (the daemon keeps one open), or settings.store for this build."""
+    if store is not None:
+        yield store
+        return
+    with Store.open(settings.store) as own:
+        yield own
+
+
+def build(
+    settings: Settings,
+    *,
+    strict: bool = False,
+    offline: bool = False,
+    store: Store | None = None,
+) -> BuildReport:
+    """One whole build: read, poll, merge, plan, render, write. Never raises for one bad
+    input; a StoreError (corrupt or locked store) stops it before anything is written."""
     started = time.perf_counter()
     report = BuildReport()
     entries = read_seeds(settings, report, strict=strict)
-    plan = plan_feeds(entries, settings.title, settings.limit)
-    report.feeds = plan.feeds
-    files = render_site(plan.feeds, site_of(settings))
-    report.write = write_tree(settings.out, files)
-    report.seconds = time.perf_counter() - started
+    with opened_store(settings, store) as state:
+        upstream = read_upstream(settings, state, report, offline=offline)
+        merged = merge_entries(entries, upstream)
+        plan = plan_feeds(merged, settings.title, settings.limit, state.known_slugs())
+        report.feeds = plan.feeds
+        files = render_site(plan.feeds, site_of(settings))
+        report.write = write_tree(settings.out, files)
+        state.save_slugs(plan.slugs)
+        report.seconds = time.perf_counter() - started
+        state.record_build(datetime.now(UTC), report.ok, report.summary())
     return report
