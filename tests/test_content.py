@@ -1,0 +1,72 @@
+"""Entry HTML: CommonMark rendering, sanitizing, absolute URLs and XML-safe text."""
+
+from __future__ import annotations
+
+import pytest
+
+from feeds.normalize.content import plain_text, render_markdown, sanitize_html, xml_clean
+
+BASE = "https://news.example.com/a/article.html"
+
+
+def test_markdown_is_commonmark_with_tables_and_strikethrough() -> None:
+    markup = render_markdown("# T\n\n**b** ~~s~~\n\n| a | b |\n|---|---|\n| 1 | 2 |\n", BASE)
+    assert "<h1>T</h1>" in markup
+    assert "<strong>b</strong>" in markup and "<s>s</s>" in markup
+    assert "<table>" in markup and "<td>1</td>" in markup
+
+
+@pytest.mark.parametrize(
+    "dangerous",
+    [
+        "<script>alert(1)</script>",
+        '<img src="x.png" onerror="alert(1)">',
+        '<a href="javascript:alert(1)">x</a>',
+        '<iframe src="https://evil.example/"></iframe>',
+        "<style>body{}</style>",
+        '<form action="https://evil.example/"><input></form>',
+    ],
+)
+def test_dangerous_html_is_removed(dangerous: str) -> None:
+    cleaned = sanitize_html(dangerous, BASE).lower()
+    for marker in ("script", "onerror", "javascript:", "iframe", "<style", "<form", "<input"):
+        assert marker not in cleaned
+
+
+def test_relative_urls_resolve_against_the_entry_link() -> None:
+    markup = render_markdown("[l](/x?a=1&b=2) ![i](img/p.png) [c](//cdn.example/z)", BASE)
+    assert 'href="https://news.example.com/x?a=1&amp;b=2"' in markup
+    assert 'src="https://news.example.com/a/img/p.png"' in markup
+    assert 'href="https://cdn.example/z"' in markup
+
+
+def test_without_a_base_relative_urls_are_dropped_and_text_kept() -> None:
+    markup = render_markdown(
+        "[kept text](/x) ![alt](p.png) [abs](https://e.example/) [p](//c/z)", None
+    )
+    assert "kept text" in markup and 'alt="alt"' in markup
+    assert "/x" not in markup and "p.png" not in markup
+    assert 'href="https://e.example/"' in markup and 'href="https://c/z"' in markup
+
+
+def test_links_get_noopener() -> None:
+    assert 'rel="noopener noreferrer"' in render_markdown("[a](https://e.example/)", None)
+
+
+@pytest.mark.parametrize(
+    "bad", ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1f", "\ufffe", "\ud800"]
+)
+def test_xml_clean_removes_what_xml_forbids(bad: str) -> None:
+    assert xml_clean(f"a{bad}b") == "ab"
+    assert bad not in render_markdown(f"a{bad}b", None)
+    title = plain_text(f"t{bad}i&#1;tle")  # white-space controls become a space
+    assert title in ("title", "t itle") and bad not in title
+
+
+def test_xml_clean_keeps_tabs_newlines_and_chinese() -> None:
+    text = "第一行\t\n第二行\r😀"
+    assert xml_clean(text) is text
+
+
+def test_plain_text_drops_tags_decodes_entities_collapses_space() -> None:
+    assert plain_text("  Tom &amp; <b>Jerry</b>\n\n &lt;3 ") == "Tom & Jerry <3"
