@@ -18,17 +18,19 @@ serves its index.html and `/tags/qq` redirects there.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import logging
 import mimetypes
 import os
+import signal
 import socket
 import stat
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
@@ -38,9 +40,11 @@ from urllib.parse import quote
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from feeds.errors import ConfigError, StoreError
 from feeds.merge.store import Store
@@ -52,6 +56,7 @@ log = logging.getLogger("feeds.serve")
 
 DEFAULT_MAX_AGE = 300  # seconds, when no upstream source is enabled
 MAX_PATH = 2048  # bytes of request target; longer is 414
+MAX_HEAD = 16 * 1024  # bytes of request headers; more is 431
 GZIP_MIN = 256  # smaller bodies gain nothing from gzip
 CACHED_FILES = 512
 INDEX = "index.html"
@@ -341,9 +346,6 @@ def create_app(
         return JSONResponse(report, status, headers={"Cache-Control": "no-store"})
 
     async def static(request: Request) -> Response:
-        raw = request.scope.get("raw_path") or b""
-        if len(raw) + len(request.scope.get("query_string", b"")) > MAX_PATH:
-            return PlainTextResponse("URI too long", 414)
         # scope["path"] is percent-decoded once: "%2e%2e" arrives as "..", "%252e" as "%2e".
         path = str(request.scope.get("path", ""))
         found = await run_in_threadpool(locate, out, store_path, path)
@@ -362,8 +364,31 @@ def create_app(
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/{path:path}", static, methods=["GET", "HEAD"]),
-        ]
+        ],
+        middleware=[Middleware(Limits)],
     )
+
+
+class Limits:
+    """Refuse oversized requests before routing. uvicorn's h11 only bounds a request head
+    still incomplete in its buffer; one that arrives whole passes, whatever its size."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            target = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))
+            head = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+            refusal = None
+            if target > MAX_PATH:
+                refusal = PlainTextResponse("URI too long", 414)
+            elif head > MAX_HEAD:
+                refusal = PlainTextResponse("request header fields too large", 431)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
@@ -375,9 +400,27 @@ def serve(settings: Settings, host: str, port: int) -> None:
     listener = listen(host, port)
     config = uvicorn.Config(app, lifespan="off", timeout_graceful_shutdown=3)
     try:
-        uvicorn.Server(config).run(sockets=[listener])
+        StoppingServer(config).run(sockets=[listener])
     finally:
         listener.close()
+
+
+class StoppingServer(uvicorn.Server):
+    """uvicorn re-raises SIGINT/SIGTERM after its graceful stop, so the process would die of
+    the signal; a stop that was asked for is a success, so `feeds serve` exits 0 instead."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        numbers = (signal.SIGINT, signal.SIGTERM)
+        previous = {number: signal.signal(number, self.handle_exit) for number in numbers}
+        try:
+            yield
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
 
 def listen(host: str, port: int) -> socket.socket:
