@@ -8,12 +8,8 @@ carries its own ETag ("<digest>-gzip"), and either tag counts as a match on reva
 the client holds the current bytes in one encoding or the other (Apache's mod_deflate once
 broke 304s by not accepting its own suffixed tag back).
 
-Nothing outside out/ is ever served: the decoded path is split into segments, any empty,
-dot-leading (`..`, `.feeds-manifest.json`, `.tmp-*`), backslash or control-character
-segment is refused, the result is resolved through symlinks and must still lie in out/,
-and the store with its -wal/-shm/lock siblings is refused even if configured inside out/.
-Every refusal is a 404, so probing learns nothing. Folders are never listed: `/tags/qq/`
-serves its index.html and `/tags/qq` redirects there.
+Nothing outside out/ is ever served, nothing hidden, no folder listed (feeds/publish/paths.py);
+every refusal is a 404, so probing learns nothing. /healthz: feeds/publish/health.py.
 """
 
 from __future__ import annotations
@@ -26,16 +22,12 @@ import mimetypes
 import os
 import signal
 import socket
-import stat
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
 
 import uvicorn
 from starlette.applications import Starlette
@@ -46,9 +38,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from feeds.errors import ConfigError, StoreError
-from feeds.merge.store import Store
+from feeds.errors import ConfigError
 from feeds.model import Source
+from feeds.publish.health import Health
+from feeds.publish.paths import locate
 from feeds.settings import Settings
 from feeds.sources.catalog import load_catalog
 
@@ -59,7 +52,6 @@ MAX_PATH = 2048  # bytes of request target; longer is 414
 MAX_HEAD = 16 * 1024  # bytes of request headers; more is 431
 GZIP_MIN = 256  # smaller bodies gain nothing from gzip
 CACHED_FILES = 512
-INDEX = "index.html"
 FEED_TYPES = {
     "atom.xml": "application/atom+xml; charset=utf-8",
     "rss.xml": "application/rss+xml; charset=utf-8",
@@ -178,62 +170,6 @@ class Files:
         return found
 
 
-@dataclass(frozen=True)
-class Found:
-    path: Path | None = None
-    redirect: str | None = None
-
-
-def locate(out: Path, store: Path | None, request_path: str) -> Found:
-    """The file under out/ that `request_path` (percent-decoded) names, or a redirect."""
-    if not request_path.startswith("/"):
-        return Found()
-    parts = request_path[1:].split("/")
-    folder = parts[-1] == ""
-    if folder:
-        parts.pop()
-    if not all(_safe(part) for part in parts):
-        return Found()
-    path = _inside(out, store, parts)
-    try:
-        kind = path.stat().st_mode if path is not None else 0
-    except OSError:
-        return Found()  # removed by the writer since it was resolved
-    if path is None:
-        return Found()
-    if stat.S_ISDIR(kind):
-        if not folder:
-            return Found(redirect="/" + quote("/".join(parts), safe="/") + "/")
-        path = _inside(out, store, [*parts, INDEX])
-        return Found(path if path is not None and path.is_file() else None)
-    return Found(path if stat.S_ISREG(kind) and not folder else None)
-
-
-def _safe(part: str) -> bool:
-    """A segment that can only name something inside its folder, and nothing hidden."""
-    if not part or part.startswith(".") or "\\" in part:
-        return False
-    return all(ord(character) >= 32 and character != "\x7f" for character in part)
-
-
-def _inside(out: Path, store: Path | None, parts: list[str]) -> Path | None:
-    """out/parts resolved through symlinks, if it exists and is still inside out/."""
-    try:
-        root = out.resolve(strict=True)
-        path = root.joinpath(*parts).resolve(strict=True)
-    except (OSError, RuntimeError, ValueError):
-        return None
-    if not path.is_relative_to(root) or any(
-        part.startswith(".") for part in path.relative_to(root).parts
-    ):
-        return None
-    if store is not None:
-        private = store.resolve()
-        if path.parent == private.parent and path.name.startswith(private.name):
-            return None
-    return path
-
-
 def respond(request: Request, found: Representation, max_age: int) -> Response:
     headers = {
         "Last-Modified": formatdate(found.modified, usegmt=True),
@@ -280,58 +216,6 @@ def accepts_gzip(header: str) -> bool:
         if name in weights:
             return weights[name] > 0
     return False
-
-
-class Health:
-    """The last build and every source's status, read from the store, cached briefly."""
-
-    def __init__(self, store: Path | None, ttl: float) -> None:
-        self.store = store
-        self.ttl = ttl
-        self._lock = threading.Lock()
-        self._cached: tuple[float, tuple[dict[str, Any], int]] | None = None
-
-    def read(self) -> tuple[dict[str, Any], int]:
-        with self._lock:
-            now = time.monotonic()
-            if self._cached is None or now - self._cached[0] >= self.ttl:
-                self._cached = (now, self._read())
-            return self._cached[1]
-
-    def _read(self) -> tuple[dict[str, Any], int]:
-        if self.store is None or not self.store.is_file():
-            # Store.open would create it: a missing store means no build has run yet.
-            return {"status": "no build yet", "last_build": None, "sources": []}, 503
-        try:
-            with Store.open(self.store) as store:
-                build = store.last_build()
-                sources = store.sources_status()
-        except StoreError as error:
-            return {"status": "store error", "error": str(error), "sources": []}, 503
-        report: dict[str, Any] = {
-            "status": "no build yet" if build is None else "ok" if build.ok else "failing",
-            "last_build": None
-            if build is None
-            else {"at": build.at.isoformat(), "ok": build.ok, "summary": build.summary},
-            "sources": [
-                {
-                    "name": source.name,
-                    "url": source.url,
-                    "last_success": _iso(source.last_success),
-                    "last_error_at": _iso(source.last_error_at),
-                    "last_error": source.last_error,
-                    "failures": source.failures,
-                    "entries": source.entries,
-                    "disabled": source.disabled,
-                }
-                for source in sources
-            ],
-        }
-        return report, 200 if build is not None and build.ok else 503
-
-
-def _iso(moment: Any) -> str | None:
-    return None if moment is None else str(moment.isoformat())
 
 
 def create_app(
