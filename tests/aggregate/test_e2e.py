@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import feedparser
 import pytest
@@ -174,3 +175,44 @@ def test_offline_build_and_a_broken_source_still_publish(seeds_copy: Path, tmp_p
     assert online.returncode == 1
     assert "error: http://127.0.0.1:9/feed.xml: cannot connect" in online.stderr
     assert len(read(tmp_path / "out", "atom.xml")) == 5, "the seeds are published regardless"
+
+
+def test_a_corrupt_store_is_one_clear_error_and_nothing_is_written(
+    seeds_copy: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / ".feeds" / "state.db"
+    store.parent.mkdir()
+    store.write_bytes(b"garbage, not SQLite" * 200)
+    result = feeds("build", "--seeds", "seeds", cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"error: {Path('.feeds') / 'state.db'}: corrupt or not a feeds store" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+    listing = feeds("sources", cwd=tmp_path)
+    assert listing.returncode == 1
+    assert "corrupt or not a feeds store" in listing.stderr
+
+
+def test_opml_import_then_export_through_the_cli(tmp_path: Path) -> None:
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        "<opml version='2.0'><body><outline text='Tech'>"
+        "<outline type='rss' text='One' xmlUrl='https://one.example/feed'/>"
+        "<outline type='rss' text='Two' xmlUrl='ftp://two.example/feed'/>"
+        "</outline></body></opml>",
+        encoding="utf-8",
+    )
+    imported = feeds("sources", "import", str(opml), cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert "skipped ftp://two.example/feed" in imported.stderr
+    assert "added 1 sources to sources/imported.toml" in imported.stderr
+    again = feeds("sources", "import", str(opml), cwd=tmp_path)
+    assert "skipped https://one.example/feed: already declared" in again.stderr
+    exported = feeds("sources", "export", cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    root = ElementTree.fromstring(exported.stdout)  # noqa: S314 - our own output
+    (folder,) = root.findall("body/outline")
+    assert folder.get("text") == "Tech"
+    assert [(o.get("text"), o.get("xmlUrl")) for o in folder] == [
+        ("One", "https://one.example/feed")
+    ]
