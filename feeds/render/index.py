@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -110,7 +110,7 @@ def _render(template: str, **context: object) -> bytes:
 def _row(spec: FeedSpec, site: Site, here: str) -> FeedRow:
     target = spec.folder or "."
     page = posixpath.relpath(target, here or ".")
-    page = "./" if page == "." else page + "/"
+    page = "./" if page == "." else quote(page) + "/"
     name = spec.term if spec.term else "All entries"
     updated = max((entry.updated for entry in spec.entries), default=None)
     return FeedRow(spec, name, page, updated, _links(spec, site))
