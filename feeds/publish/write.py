@@ -16,7 +16,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from feeds.errors import PublishError
 
@@ -32,13 +32,14 @@ class WriteReport:
 
 
 def safe_path(out: Path, relative: str) -> Path:
-    """out/relative, refusing anything that could land outside out/."""
-    parts = PurePosixPath(relative).parts
-    if (
-        not parts
-        or PurePosixPath(relative).is_absolute()
-        or any(part in ("", ".", "..") or "\\" in part or "\x00" in part for part in parts)
-        or parts[0] == MANIFEST
+    """out/relative, refusing anything that could land outside out/.
+
+    Only canonical relative paths pass ("a/b", never "a//b", "./a" or "/a"), so one file
+    has one name and the refusal to write a path twice in a run cannot be sidestepped.
+    """
+    parts = relative.split("/")
+    if any(part in ("", ".", "..") or "\\" in part or "\x00" in part for part in parts) or (
+        parts[0] == MANIFEST
     ):
         raise PublishError(relative, "refusing a path outside the output folder")
     return out.joinpath(*parts)
@@ -52,29 +53,24 @@ def write_tree(out: Path, files: Mapping[str, bytes], *, prune: bool = True) -> 
     kept: dict[str, str] = {}
     for relative in sorted(files):
         data = files[relative]
-        digest = hashlib.sha256(data).hexdigest()
         try:
-            path = safe_path(out, relative)
-            if manifest.get(relative) == digest and _same_bytes(path, data):
-                report.unchanged.append(relative)
-            else:
-                write_atomic(path, data)
+            if _write_if_changed(safe_path(out, relative), data):
                 report.written.append(relative)
-            kept[relative] = digest
+            else:
+                report.unchanged.append(relative)
+            kept[relative] = hashlib.sha256(data).hexdigest()
         except PublishError as exc:
             report.errors.append(exc)
             if relative in manifest:
                 kept[relative] = manifest[relative]
     if prune:
         for relative in sorted(set(manifest) - set(files)):
-            if _remove(out, relative, report):
-                report.removed.append(relative)
-            else:
+            if not _remove(out, relative, manifest[relative], report):
                 kept[relative] = manifest[relative]
     else:
         kept = {**manifest, **kept}
     try:
-        write_atomic(out / MANIFEST, json.dumps(kept, indent=0, sort_keys=True).encode())
+        _write_if_changed(out / MANIFEST, json.dumps(kept, indent=0, sort_keys=True).encode())
     except PublishError as exc:
         report.errors.append(exc)
     return report
@@ -101,7 +97,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, 0o644)  # noqa: PTH101 - mkstemp makes 0600; readers need 0644
-        os.replace(temporary, path)
+        Path(temporary).replace(path)
         temporary = None
     except OSError as exc:
         raise PublishError(str(path), f"cannot write: {exc.strerror or exc}") from None
@@ -109,6 +105,14 @@ def write_atomic(path: Path, data: bytes) -> None:
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)  # noqa: PTH108
+
+
+def _write_if_changed(path: Path, data: bytes) -> bool:
+    """Write `path` unless it already holds `data` (then its mtime stays); True if written."""
+    if _same_bytes(path, data):
+        return False
+    write_atomic(path, data)
+    return True
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:
@@ -120,9 +124,16 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         return False
 
 
-def _remove(out: Path, relative: str, report: WriteReport) -> bool:
+def _remove(out: Path, relative: str, digest: str, report: WriteReport) -> bool:
+    """Remove a file we wrote; False when it must stay listed (an error: retry next time).
+
+    A file whose bytes are no longer what we wrote was edited by someone else: it is left
+    alone and dropped from the manifest, as it is not ours any more.
+    """
     try:
         path = safe_path(out, relative)
+        if _digest_of(path) not in (digest, None):
+            return True
         path.unlink(missing_ok=True)
     except PublishError as exc:
         report.errors.append(exc)
@@ -130,8 +141,16 @@ def _remove(out: Path, relative: str, report: WriteReport) -> bool:
     except OSError as exc:
         report.errors.append(PublishError(relative, f"cannot remove: {exc.strerror or exc}"))
         return False
+    report.removed.append(relative)
     _remove_empty_parents(out, path.parent)
     return True
+
+
+def _digest_of(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
 
 
 def _remove_empty_parents(out: Path, folder: Path) -> None:

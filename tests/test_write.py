@@ -1,0 +1,205 @@
+"""Writing out/: atomic, idempotent, pruning only what the manifest says we wrote."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from feeds.errors import PublishError
+from feeds.publish.write import MANIFEST, safe_path, write_atomic, write_tree
+
+FILES = {
+    "atom.xml": b"<feed>all</feed>",
+    "tags/qq/atom.xml": b"<feed>qq</feed>",
+    "tags/qq/rss.xml": b"<rss>qq</rss>",
+    "categories/\u4eba\u5de5\u667a\u80fd/feed.json": b"{}",
+}
+
+
+def tree(out: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(out).as_posix(): path.read_bytes()
+        for path in sorted(out.rglob("*"))
+        if path.is_file()
+    }
+
+
+def mtimes(out: Path) -> dict[str, int]:
+    return {
+        path.relative_to(out).as_posix(): path.stat().st_mtime_ns
+        for path in out.rglob("*")
+        if path.is_file()
+    }
+
+
+def age(out: Path) -> None:
+    """Set every file's mtime to the past, so a rewrite would show."""
+    for path in out.rglob("*"):
+        if path.is_file():
+            os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+
+
+def temporaries(out: Path) -> list[Path]:
+    return [path for path in out.rglob("*") if path.name.startswith(".tmp-")]
+
+
+def test_writes_every_file_and_a_manifest(tmp_path: Path) -> None:
+    report = write_tree(tmp_path / "out", FILES)
+    assert sorted(report.written) == sorted(FILES)
+    assert not report.errors and not report.unchanged and not report.removed
+    written = tree(tmp_path / "out")
+    manifest = json.loads(written.pop(MANIFEST))
+    assert written == FILES
+    assert sorted(manifest) == sorted(FILES)
+    assert not temporaries(tmp_path / "out")
+
+
+def test_files_are_readable_by_everyone(tmp_path: Path) -> None:
+    write_tree(tmp_path, FILES)
+    assert stat.S_IMODE((tmp_path / "atom.xml").stat().st_mode) == 0o644
+
+
+def test_unchanged_files_keep_their_mtime_and_manifest_too(tmp_path: Path) -> None:
+    write_tree(tmp_path, FILES)
+    age(tmp_path)
+    before = mtimes(tmp_path)
+    report = write_tree(tmp_path, FILES)
+    assert report.written == [] and sorted(report.unchanged) == sorted(FILES)
+    assert mtimes(tmp_path) == before
+
+
+def test_only_the_changed_file_is_rewritten(tmp_path: Path) -> None:
+    write_tree(tmp_path, FILES)
+    age(tmp_path)
+    changed = {**FILES, "tags/qq/rss.xml": b"<rss>new</rss>"}
+    report = write_tree(tmp_path, changed)
+    assert report.written == ["tags/qq/rss.xml"]
+    after = mtimes(tmp_path)
+    assert after["tags/qq/rss.xml"] != 1_000_000_000
+    assert after["atom.xml"] == 1_000_000_000
+    assert (tmp_path / "tags/qq/rss.xml").read_bytes() == b"<rss>new</rss>"
+
+
+def test_a_reader_sees_the_old_file_until_the_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_tree(tmp_path, FILES)
+    real_replace = os.replace
+    seen: list[bytes] = []
+
+    def replace(source: str, target: str) -> None:
+        seen.append(Path(target).read_bytes())  # what a reader sees just before the rename
+        assert Path(source).read_bytes() == b"<feed>new</feed>"
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    write_atomic(tmp_path / "atom.xml", b"<feed>new</feed>")
+    assert seen == [b"<feed>all</feed>"]
+    assert (tmp_path / "atom.xml").read_bytes() == b"<feed>new</feed>"
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_tree(tmp_path, FILES)
+    real_replace = os.replace
+
+    def replace(source: str, target: str) -> None:
+        if str(target).endswith("rss.xml"):
+            raise OSError(errno.EIO, "Input/output error")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    changed = {path: data + b"!" for path, data in FILES.items()}
+    report = write_tree(tmp_path, changed)
+    assert [error.where for error in report.errors] == [str(tmp_path / "tags/qq/rss.xml")]
+    assert "Input/output error" in str(report.errors[0])
+    assert (tmp_path / "tags/qq/rss.xml").read_bytes() == b"<rss>qq</rss>"
+    assert (tmp_path / "atom.xml").read_bytes() == b"<feed>all</feed>!"
+    assert not temporaries(tmp_path)
+    manifest = json.loads((tmp_path / MANIFEST).read_bytes())
+    assert set(manifest) == set(FILES)  # the old file is still ours
+
+
+def test_a_full_disk_is_a_publish_error_naming_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fsync(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(PublishError) as caught:
+        write_atomic(tmp_path / "tags" / "qq" / "atom.xml", b"<feed/>")
+    assert caught.value.where == str(tmp_path / "tags" / "qq" / "atom.xml")
+    assert "No space left on device" in str(caught.value)
+    assert not (tmp_path / "tags" / "qq" / "atom.xml").exists()
+    assert not temporaries(tmp_path)
+
+
+def test_stale_files_of_ours_are_removed_with_their_empty_folders(tmp_path: Path) -> None:
+    write_tree(tmp_path, FILES)
+    fewer = {path: data for path, data in FILES.items() if not path.startswith("tags/")}
+    report = write_tree(tmp_path, fewer)
+    assert sorted(report.removed) == ["tags/qq/atom.xml", "tags/qq/rss.xml"]
+    assert not (tmp_path / "tags").exists()
+    assert set(json.loads((tmp_path / MANIFEST).read_bytes())) == set(fewer)
+
+
+def test_foreign_files_are_never_touched(tmp_path: Path) -> None:
+    foreign = {"robots.txt": b"User-agent: *", "tags/qq/notes.txt": b"mine", ".well-known/x": b"x"}
+    for relative, data in foreign.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_bytes(data)
+    write_tree(tmp_path, FILES)
+    age(tmp_path)
+    report = write_tree(tmp_path, {"atom.xml": FILES["atom.xml"]})
+    assert "tags/qq/notes.txt" not in report.removed
+    after = tree(tmp_path)
+    for relative, data in foreign.items():
+        assert after[relative] == data
+    assert (tmp_path / "tags" / "qq").is_dir()  # still holds notes.txt
+
+
+def test_a_stale_file_edited_by_someone_else_is_left_alone(tmp_path: Path) -> None:
+    write_tree(tmp_path, FILES)
+    (tmp_path / "tags/qq/rss.xml").write_bytes(b"hand edited")
+    report = write_tree(tmp_path, {"atom.xml": FILES["atom.xml"]})
+    assert "tags/qq/rss.xml" not in report.removed
+    assert (tmp_path / "tags/qq/rss.xml").read_bytes() == b"hand edited"
+    assert "tags/qq/rss.xml" not in json.loads((tmp_path / MANIFEST).read_bytes())
+
+
+def test_a_corrupt_manifest_removes_nothing(tmp_path: Path) -> None:
+    write_tree(tmp_path, FILES)
+    (tmp_path / MANIFEST).write_bytes(b"{not json")
+    report = write_tree(tmp_path, {"atom.xml": FILES["atom.xml"]})
+    assert report.removed == [] and not report.errors
+    assert (tmp_path / "tags/qq/rss.xml").exists()
+
+
+def test_without_prune_stale_files_stay_listed(tmp_path: Path) -> None:
+    write_tree(tmp_path, FILES)
+    report = write_tree(tmp_path, {"atom.xml": FILES["atom.xml"]}, prune=False)
+    assert report.removed == []
+    assert set(json.loads((tmp_path / MANIFEST).read_bytes())) == set(FILES)
+
+
+@pytest.mark.parametrize(
+    "relative",
+    ["", ".", "..", "../x", "tags/../../x", "/etc/passwd", "a//b", "a\\b", "a\x00b", MANIFEST],
+)
+def test_safe_path_refuses_paths_outside_the_folder(tmp_path: Path, relative: str) -> None:
+    with pytest.raises(PublishError, match="refusing"):
+        safe_path(tmp_path, relative)
+
+
+def test_a_refused_path_is_reported_and_the_rest_written(tmp_path: Path) -> None:
+    report = write_tree(tmp_path / "out", {**FILES, "../escape.xml": b"x"})
+    assert [error.where for error in report.errors] == ["../escape.xml"]
+    assert not (tmp_path / "escape.xml").exists()
+    assert sorted(report.written) == sorted(FILES)
