@@ -167,10 +167,8 @@ class Server:
 
 
 def load_sources(settings: Settings) -> tuple[Source, ...]:
-    catalog = load_catalog(settings.sources, settings.timezone)
-    for error in catalog.errors:
-        log.error("%s", error)
-    return catalog.enabled
+    """The enabled sources; the catalog's errors show up in the first build's report."""
+    return load_catalog(settings.sources, settings.timezone).enabled
 
 
 def configure_logging(*, verbose: bool, quiet: bool) -> None:

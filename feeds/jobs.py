@@ -60,18 +60,25 @@ class PipelineWork:
 
     def rebuild(self) -> str:
         with self.lock.hold(self.wait, "feeds run: rebuild", cancel=self.cancel):
-            report = build(self.settings)
+            # Offline: polls happen in their own jobs, each at its source's interval.
+            report = build(self.settings, offline=True, store=self.store)
         for error in problems(report):
             log.warning("%s", error)
         return "rebuild: " + describe(report)
 
     def first_build(self, *, strict: bool = False) -> BuildReport:
         with self.lock.hold(self.wait, "feeds run: build", cancel=self.cancel):
-            return build(self.settings, strict=strict)
+            report = build(self.settings, strict=strict, store=self.store)
+        for result in report.polls:
+            log.info("poll %s", result.line())
+        return report
 
 
 def problems(report: BuildReport) -> list[FeedsError]:
-    return [*report.rejected, *report.source_errors, *report.write.errors]
+    """Every error of a build but those of its polls, which their poll lines already show."""
+    polled = {id(result.error) for result in report.polls}
+    errors = [*report.rejected, *report.source_errors, *report.write.errors]
+    return [error for error in errors if id(error) not in polled]
 
 
 def describe(report: BuildReport) -> str:
