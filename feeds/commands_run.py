@@ -71,12 +71,9 @@ def run_command(
         listener = listen(host, port)
         sources = load_sources(settings)
         store = Store.open(settings.store)
-    except ConfigError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(EXIT_USAGE)
     except FeedsError as error:
         click.echo(f"error: {error}", err=True)
-        sys.exit(EXIT_REJECTED)
+        sys.exit(exit_status(error))
     try:
         status = serve_and_refresh(settings, store, sources, listener, stop, strict, wait)
     finally:
@@ -106,12 +103,11 @@ def serve_and_refresh(
     )
     try:
         report = work.first_build(strict=strict)
-    except LockError as error:
-        log.error("%s", error)
-        return EXIT_LOCKED
     except FeedsError as error:
+        if stop.is_set():  # a signal while waiting for the lock: nothing was started
+            return EXIT_OK
         log.error("%s", error)
-        return EXIT_REJECTED
+        return exit_status(error)
     for problem in problems(report):
         log.warning("%s", problem)
     log.info("build: %s", describe(report))
@@ -164,6 +160,12 @@ class Server:
         self.server.should_exit = True
         if self.thread.is_alive():
             self.thread.join(GRACE + 2)
+
+
+def exit_status(error: FeedsError) -> int:
+    if isinstance(error, LockError):
+        return EXIT_LOCKED
+    return EXIT_USAGE if isinstance(error, ConfigError) else EXIT_REJECTED
 
 
 def load_sources(settings: Settings) -> tuple[Source, ...]:

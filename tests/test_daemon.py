@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from feeds.publish.lock import WriterLock, lock_path
+
 pytestmark = pytest.mark.slow
 
 LOCK_MESSAGE = "another feeds process"
@@ -303,3 +305,38 @@ def test_a_concurrent_build_waits_or_gives_up_and_readers_never_see_half_a_file(
         parse(path.name, path.read_bytes())
     assert article.exists()
     assert not list(daemon.out.rglob(".tmp-*"))
+
+
+def test_a_port_in_use_is_a_usage_error_before_anything_is_written(
+    tmp_path: Path, seeds_copy: Path, upstream: Upstream
+) -> None:
+    setup = Daemon(tmp_path, seeds_copy, upstream)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", setup.port))
+        taken.listen()
+        done = subprocess.run(
+            setup.command("run", "--port", str(setup.port)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2, done.stderr
+    assert f"127.0.0.1:{setup.port}: cannot listen" in done.stderr
+    assert not setup.out.exists()
+
+
+def test_run_gives_up_with_status_3_while_another_writer_keeps_the_lock(
+    tmp_path: Path, seeds_copy: Path, upstream: Upstream
+) -> None:
+    setup = Daemon(tmp_path, seeds_copy, upstream)
+    store = tmp_path / "state" / "state.db"
+    with WriterLock(lock_path(store)).hold(1, "feeds build from cron"):
+        done = subprocess.run(
+            setup.command("run", "--port", str(setup.port), "--wait", "0.3"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 3, done.stderr
+    assert "feeds build from cron" in done.stderr and "state.db.lock" in done.stderr
+    assert not (setup.out / "atom.xml").exists()
