@@ -91,6 +91,30 @@ def test_validators_and_caching_headers(client: httpx.Client, site: Site) -> Non
     assert response.headers["content-length"] == str(len(data))
 
 
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+READER_ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.8"
+
+
+@pytest.mark.parametrize("path", ["/atom.xml", "/tags/qq/rss.xml"])
+def test_a_browser_gets_a_feed_as_xml_so_it_applies_the_stylesheet(
+    client: httpx.Client, path: str
+) -> None:
+    exact = client.get(path, headers={**IDENTITY, "Accept": READER_ACCEPT})
+    assert exact.headers["content-type"].startswith(("application/atom+xml", "application/rss"))
+    browser = client.get(path, headers={**IDENTITY, "Accept": BROWSER_ACCEPT})
+    assert browser.headers["content-type"] == "application/xml; charset=utf-8"
+    assert browser.content == exact.content
+    assert browser.headers["etag"] == exact.headers["etag"][:-1] + '-xml"'
+    assert browser.headers["vary"] == "Accept, Accept-Encoding"
+    again = client.get(
+        path,
+        headers={**IDENTITY, "Accept": BROWSER_ACCEPT, "If-None-Match": browser.headers["etag"]},
+    )
+    assert again.status_code == 304
+    json_feed = client.get("/feed.json", headers={"Accept": BROWSER_ACCEPT})
+    assert json_feed.headers["content-type"] == "application/feed+json; charset=utf-8"
+
+
 def test_cors_is_for_feeds_not_pages(client: httpx.Client) -> None:
     assert client.get("/feed.json").headers["access-control-allow-origin"] == "*"
     assert client.get("/feeds.opml").headers["access-control-allow-origin"] == "*"
@@ -157,11 +181,11 @@ def test_gzip_only_when_asked_and_with_its_own_etag(client: httpx.Client, site: 
     data = (site.out / "atom.xml").read_bytes()
     plain = client.get("/atom.xml", headers=IDENTITY)
     assert "content-encoding" not in plain.headers
-    assert plain.headers["vary"] == "Accept-Encoding"
+    assert plain.headers["vary"] == "Accept, Accept-Encoding"
     with client.stream("GET", "/atom.xml", headers={"Accept-Encoding": "gzip"}) as zipped:
         raw = b"".join(zipped.iter_raw())
         assert zipped.headers["content-encoding"] == "gzip"
-        assert zipped.headers["vary"] == "Accept-Encoding"
+        assert zipped.headers["vary"] == "Accept, Accept-Encoding"
         assert zipped.headers["content-length"] == str(len(raw))
         gzip_etag = zipped.headers["etag"]
     assert gzip.decompress(raw) == data

@@ -41,6 +41,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from feeds.errors import ConfigError
 from feeds.model import Source
 from feeds.publish.health import Health
+from feeds.publish.negotiate import accepts_gzip, prefers_html
 from feeds.publish.paths import locate
 from feeds.settings import Settings
 from feeds.sources.catalog import load_catalog
@@ -66,6 +67,10 @@ SUFFIX_TYPES = {
     ".json": "application/json; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
 }
+# What a browser that asks for a page gets instead of the feed types (see respond).
+BROWSER_XML = "application/xml; charset=utf-8"
+STYLED = frozenset({"atom.xml", "rss.xml"})
+VARIANTS = ("", "-gzip", "-xml", "-xml-gzip")  # ETag suffixes: one per representation
 # Feeds and the OPML list are fetched by web-based readers from other origins.
 CORS_SUFFIXES = (".opml",)
 
@@ -92,18 +97,21 @@ class Representation:
     """One file's bytes as served, with validators; `gzipped` when worth compressing."""
 
     body: bytes
-    etag: str
+    digest: str  # sha256 of body; every variant's ETag starts with it
     gzipped: bytes | None
-    gzip_etag: str
     modified: float  # mtime, seconds
     media_type: str
     cors: bool
+    styled: bool  # an Atom or RSS feed that browsers render with feed.xsl
+
+    def etag(self, variant: str) -> str:
+        return f'"{self.digest}{variant}"'
 
     def matches(self, header: str) -> bool:
-        """If-None-Match, weak comparison (RFC 9110 13.1.2), either encoding's tag."""
+        """If-None-Match, weak comparison (RFC 9110 13.1.2), any variant's tag."""
         if header.strip() == "*":
             return True
-        ours = {self.etag, self.gzip_etag}
+        ours = {self.etag(variant) for variant in VARIANTS}
         for candidate in header.split(","):
             tag = candidate.strip()
             if tag.startswith("W/"):
@@ -126,7 +134,6 @@ def load(path: Path, name: str) -> Representation:
     with path.open("rb") as handle:
         info = os.fstat(handle.fileno())
         body = handle.read()
-    digest = hashlib.sha256(body).hexdigest()
     media_type = content_type(name)
     compressible = media_type.startswith(("text/", "application/"))
     gzipped = None
@@ -135,12 +142,12 @@ def load(path: Path, name: str) -> Representation:
         gzipped = gzip.compress(body, compresslevel=6, mtime=0)
     return Representation(
         body=body,
-        etag=f'"{digest}"',
+        digest=hashlib.sha256(body).hexdigest(),
         gzipped=gzipped,
-        gzip_etag=f'"{digest}-gzip"',
         modified=info.st_mtime,
         media_type=media_type,
         cors=name in FEED_TYPES or name.endswith(CORS_SUFFIXES),
+        styled=name in STYLED,
     )
 
 
@@ -178,13 +185,21 @@ def respond(request: Request, found: Representation, max_age: int) -> Response:
     }
     if found.cors:
         headers["Access-Control-Allow-Origin"] = "*"
-    body, etag = found.body, found.etag
+    body, media_type, variant, vary = found.body, found.media_type, "", []
+    if found.styled:
+        vary.append("Accept")
+        if prefers_html(request.headers.get("accept", "")):
+            # Chromium shows application/atom+xml and rss+xml as plain text and never runs
+            # their stylesheet: a browser asking for a page gets the same bytes as XML.
+            media_type, variant = BROWSER_XML, "-xml"
     if found.gzipped is not None:
-        headers["Vary"] = "Accept-Encoding"
+        vary.append("Accept-Encoding")
         if accepts_gzip(request.headers.get("accept-encoding", "")):
-            body, etag = found.gzipped, found.gzip_etag
+            body, variant = found.gzipped, variant + "-gzip"
             headers["Content-Encoding"] = "gzip"
-    headers["ETag"] = etag
+    if vary:
+        headers["Vary"] = ", ".join(vary)
+    headers["ETag"] = found.etag(variant)
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
         fresh = found.matches(if_none_match)
@@ -194,28 +209,9 @@ def respond(request: Request, found: Representation, max_age: int) -> Response:
     if fresh:
         headers.pop("Content-Encoding", None)
         return Response(status_code=304, headers=headers)
-    headers["Content-Type"] = found.media_type
+    headers["Content-Type"] = media_type
     headers["Content-Length"] = str(len(body))
     return Response(b"" if request.method == "HEAD" else body, headers=headers)
-
-
-def accepts_gzip(header: str) -> bool:
-    """Accept-Encoding allows gzip: named with q > 0, or `*` with q > 0 and gzip unnamed."""
-    weights: dict[str, float] = {}
-    for item in header.split(","):
-        name, _, parameters = item.partition(";")
-        weight = 1.0
-        key, _, value = parameters.strip().partition("=")
-        if key.strip().lower() == "q":
-            try:
-                weight = float(value)
-            except ValueError:
-                weight = 0.0
-        weights[name.strip().lower()] = weight
-    for name in ("gzip", "x-gzip", "*"):
-        if name in weights:
-            return weights[name] > 0
-    return False
 
 
 def create_app(
