@@ -8,6 +8,11 @@ carries its own ETag ("<digest>-gzip"), and either tag counts as a match on reva
 the client holds the current bytes in one encoding or the other (Apache's mod_deflate once
 broke 304s by not accepting its own suffixed tag back).
 
+Atom and RSS go out with their exact types (application/atom+xml, application/rss+xml) to
+everything but a browser navigating (Accept prefers text/html): Chromium shows those types
+as plain text and never runs the feed.xsl they reference, so a browser gets the same bytes
+as application/xml, with `Vary: Accept` and an ETag of its own ("<digest>-xml").
+
 Nothing outside out/ is ever served, nothing hidden, no folder listed (feeds/publish/paths.py);
 every refusal is a 404, so probing learns nothing. /healthz: feeds/publish/health.py.
 """
