@@ -14,6 +14,7 @@ import click
 from feeds import __version__
 from feeds.errors import ConfigError, FeedsError, LockError
 from feeds.pipeline import BuildReport, build
+from feeds.progress import ProgressBar
 from feeds.publish.lock import WriterLock, lock_path
 from feeds.settings import Settings, load
 
@@ -87,8 +88,8 @@ def build_command(strict: bool, offline: bool, wait: float, **options: object) -
     """Read seeds/ and sources/, write every feed into the output folder."""
     settings = settings_from(options)
     try:
-        with writer_lock(settings).hold(wait, "feeds build"):
-            report = build(settings, strict=strict, offline=offline)
+        with writer_lock(settings).hold(wait, "feeds build"), ProgressBar() as progress:
+            report = build(settings, strict=strict, offline=offline, progress=progress)
     except LockError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_LOCKED)

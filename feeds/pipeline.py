@@ -33,7 +33,8 @@ from feeds.sources.catalog import load_catalog
 from feeds.sources.local import list_articles, read_bytes
 from feeds.sources.poll import PollResult, poll_sources
 
-Progress = Callable[[int], None]
+# Called as each article is read, with (its number, articles in all): the CLI's progress bar.
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -72,11 +73,20 @@ def site_of(settings: Settings) -> Site:
     return Site(title=settings.title, base_url=settings.base_url, formats=settings.formats)
 
 
-def read_seeds(settings: Settings, report: BuildReport, *, strict: bool = False) -> list[Entry]:
+def read_seeds(
+    settings: Settings,
+    report: BuildReport,
+    *,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> list[Entry]:
     """Every article of seeds/ as an Entry; bad ones go to report.rejected (or raise)."""
     entries: list[Entry] = []
     seen: dict[str, str] = {}
-    for article in list_articles(settings.seeds):
+    articles = list_articles(settings.seeds)
+    for done, article in enumerate(articles, 1):
+        if progress is not None:
+            progress(done, len(articles))
         try:
             modified = file_time(article.mtime_ns, settings.zone)
             data = read_bytes(article)
@@ -157,12 +167,13 @@ def build(
     strict: bool = False,
     offline: bool = False,
     store: Store | None = None,
+    progress: Progress | None = None,
 ) -> BuildReport:
     """One whole build: read, poll, merge, plan, render, write. Never raises for one bad
     input; a StoreError (corrupt or locked store) stops it before anything is written."""
     started = time.perf_counter()
     report = BuildReport()
-    entries = read_seeds(settings, report, strict=strict)
+    entries = read_seeds(settings, report, strict=strict, progress=progress)
     with opened_store(settings, store) as state:
         upstream = read_upstream(settings, state, report, offline=offline)
         merged = merge_entries(entries, upstream)
