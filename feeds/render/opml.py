@@ -26,7 +26,6 @@ def render_opml(feeds: tuple[FeedSpec, ...], site: Site) -> bytes:
     ET.SubElement(head, "title").text = site.title
     newest = max((e.updated for spec in feeds for e in spec.entries), default=EMPTY_FEED_DATE)
     ET.SubElement(head, "dateCreated").text = format_datetime(newest)
-    ET.SubElement(head, "docs").text = "http://opml.org/spec2.opml"
     body = ET.SubElement(root, "body")
     for spec in feeds:
         if spec.kind == "all":
