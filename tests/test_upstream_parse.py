@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,7 @@ import pytest
 
 from feeds.errors import ParseError
 from feeds.model import Source
+from feeds.normalize.adapter import MAX_MARKUP
 from feeds.normalize.identity import upstream_id
 from feeds.normalize.upstream import ParsedFeed, parse_feed
 from tests.test_upstream_fixtures import FIXTURES, SEEN_AT, URL
@@ -178,3 +180,17 @@ def test_an_empty_body_is_a_parse_error(body: bytes) -> None:
 def test_seen_at_must_be_aware() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         parse("rss20_good.xml", seen_at=datetime(2025, 6, 4, 12))
+
+
+def test_an_oversized_body_is_cut_before_the_sanitizer() -> None:
+    description = "fish &amp; chips " * 40_000  # 680 kB of text, every word an "&"
+    body = (
+        '<rss version="2.0"><channel><title>t</title><item><title>Big</title>'
+        f"<link>https://upstream.example/big</link><description>{description}</description>"
+        "</item></channel></rss>"
+    ).encode()
+    parsed = parse_feed(body, {}, URL, Source(name="x", url=URL), SEEN_AT)
+    (entry,) = parsed.entries
+    assert entry.content_html.startswith("fish &amp; chips fish")
+    assert len(html.unescape(entry.content_html)) <= MAX_MARKUP
+    assert parsed.warnings == ("item #1 is longer than 256 KiB; truncated",)

@@ -8,6 +8,8 @@
   document declared one, else the entry's link, else the feed URL. No content -> the
   summary's HTML becomes the content, and there is no separate summary;
 - summary: plain text;
+- sizes: a body or summary over MAX_MARKUP characters, a title over MAX_TITLE, is cut
+  there (with a warning) before it reaches the sanitizer;
 - dates: as written, with the source's zone (else the site's) when they carry none; the
   reader's own UTC reading when our parser does not know the format; only one of the two ->
   both; none -> seen_at; more than a day ahead of seen_at -> seen_at. The last two are
@@ -23,7 +25,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from html import escape
 from urllib.parse import urljoin, urlsplit
@@ -36,6 +38,10 @@ from feeds.normalize.identity import ItemKeys, document_ids
 from feeds.normalize.rawfeed import RawFeed, RawItem, Text
 
 FUTURE_SLACK = timedelta(days=1)
+# nh3 (html5ever) takes time quadratic in the number of "&" in one text node: 1 MB of
+# "a & b" costs seconds, 10 MB minutes. Real articles are far below these caps.
+MAX_MARKUP = 256 * 1024
+MAX_TITLE = 4 * 1024
 _TITLE_WORDS = 80
 _TAG_LIKE = re.compile(r"<[A-Za-z/!]")
 
@@ -69,6 +75,9 @@ def adapt(raw: RawFeed, url: str, source: Source, seen_at: datetime, zone: tzinf
         if not (item.title or item.content or item.summary or link):
             warnings.append(f"item #{number} has no title, link or content; skipped")
             continue
+        item, trimmed = _trimmed(item)
+        if trimmed:
+            warnings.append(f"item #{number} is longer than {MAX_MARKUP // 1024} KiB; truncated")
         entry, filled = _entry(item, entry_id, link, url, raw, source, seen_at, zone)
         if not wanted(entry.title):
             continue
@@ -108,6 +117,21 @@ def _entry(
         origin="upstream:" + source.name,
     )
     return entry, filled
+
+
+def _trimmed(item: RawItem) -> tuple[RawItem, bool]:
+    title = _cut(item.title, MAX_TITLE)
+    content = _cut(item.content, MAX_MARKUP)
+    summary = _cut(item.summary, MAX_MARKUP)
+    if (title, content, summary) == (item.title, item.content, item.summary):
+        return item, False
+    return replace(item, title=title, content=content, summary=summary), True
+
+
+def _cut(text: Text | None, limit: int) -> Text | None:
+    if text is None or len(text.value) <= limit:
+        return text
+    return Text(text.value[:limit], text.html, text.base)
 
 
 def _bodies(item: RawItem, link: str | None, url: str) -> tuple[str, str | None]:
