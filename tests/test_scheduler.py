@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
+from feeds.errors import ConfigError
 from feeds.scheduler import Coalescer, SeedChanges, diff_snapshots, jitter_for, snapshot_seeds
+from feeds.sources.local import list_articles
 
 # -- coalescing: a burst of notices makes one rebuild --------------------------------------
 
@@ -101,3 +105,31 @@ def test_snapshot_reads_sizes_and_times_of_articles_only(tmp_path: Path) -> None
     assert diff_snapshots(snapshot, snapshot_seeds(tmp_path)) == SeedChanges(
         changed=("sub/b.txt",), removed=("a.md",)
     )
+
+
+def test_snapshot_sees_exactly_the_articles_the_build_reads(tmp_path: Path) -> None:
+    for name in [
+        "a.md",
+        "B.TXT",
+        "deep/er/c.md",
+        "deep/.hidden/d.md",
+        ".git/e.md",
+        "f.markdown",
+        "g.md.bak",
+        "h.txt/inside.md",
+    ]:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x", encoding="utf-8")
+    (tmp_path / "folder.md").mkdir()
+    (tmp_path / "link.md").symlink_to(tmp_path / "a.md")
+    expected = {
+        article.name: (article.size, article.mtime_ns) for article in list_articles(tmp_path)
+    }
+    assert snapshot_seeds(tmp_path) == expected
+    assert set(expected) == {"B.TXT", "a.md", "deep/er/c.md", "h.txt/inside.md", "link.md"}
+
+
+def test_snapshot_of_a_missing_folder_names_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="seeds folder does not exist"):
+        snapshot_seeds(tmp_path / "nowhere")
