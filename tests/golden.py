@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from datetime import datetime
@@ -54,6 +55,26 @@ def golden_settings(work: Path) -> Settings:
             "store": str(work / "state" / "state.db"),
         },
     )
+
+
+def write_project(work: Path) -> Path:
+    """The pinned project as files, for the real CLI: seeds/, sources/, feeds.toml; returns
+    the config file. `run_feeds(work, "build")` then writes work/out like the golden tree."""
+    settings = golden_settings(work)
+    config = work / "feeds.toml"
+    config.write_text(
+        f'base_url = "{BASE_URL}"\ntimezone = "Asia/Shanghai"\n'
+        f'seeds = "{settings.seeds}"\nsources = "{settings.sources}"\n'
+        f'out = "{settings.out}"\nstore = "{settings.store}"\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def run_feeds(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m feeds <args> --config work/feeds.toml` in `work`, never touching the network."""
+    command = [sys.executable, "-m", "feeds", *args, "--config", str(work / "feeds.toml")]
+    return subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=120)
 
 
 def build_golden(work: Path) -> tuple[BuildReport, dict[str, bytes]]:
