@@ -27,10 +27,11 @@
     <html lang="{/atom:feed/@xml:lang | /rss/channel/language}">
       <head>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
+        <meta name="color-scheme" content="light dark"/>
         <meta name="robots" content="noindex"/>
         <title><xsl:value-of select="$title"/> (<xsl:value-of select="$kind"/> feed)</title>
         <style>
-          :root { color-scheme: light dark; --muted: #6b6b6b; --line: #d8d8d8; --accent: #b3470e; }
+          :root { --muted: #6b6b6b; --line: #d8d8d8; --accent: #b3470e; }
           body { font: 16px/1.55 system-ui, -apple-system, "Segoe UI", "PingFang SC",
             "Noto Sans CJK SC", sans-serif; max-width: 46rem; margin: 0 auto; padding: 1rem;
             overflow-wrap: anywhere; }
@@ -94,7 +95,8 @@
         <xsl:with-param name="text" select="title"/>
         <xsl:with-param name="link" select="link"/>
       </xsl:call-template>
-      <div><time><xsl:value-of select="pubDate"/></time></div>
+      <!-- An RFC 822 date is not a valid <time> text: a plain span. -->
+      <div class="muted"><xsl:value-of select="pubDate"/></div>
     </li>
   </xsl:template>
 
