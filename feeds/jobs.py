@@ -58,6 +58,10 @@ class PipelineWork:
             (result,) = poll_sources(self.settings, self.store, self.sources, names=[name])
         return Polled(result.status == UPDATED, f"poll {result.line()}", result.next_poll)
 
+    def due_at(self, name: str) -> datetime | None:
+        source = next(source for source in self.sources if source.name == name)
+        return state_for(self.store, source).next_poll
+
     def rebuild(self) -> str:
         with self.lock.hold(self.wait, "feeds run: rebuild", cancel=self.cancel):
             # Offline: polls happen in their own jobs, each at its source's interval.

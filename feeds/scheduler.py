@@ -59,6 +59,10 @@ class Work(Protocol):
 
     def poll(self, name: str) -> Polled: ...
 
+    def due_at(self, name: str) -> datetime | None:
+        """When the polling policy wants the next poll of `name` (None: no opinion)."""
+        ...
+
     def rebuild(self) -> str:
         """Rebuild from seeds/ and the store; the line to log."""
         ...
@@ -142,6 +146,10 @@ class Coalescer:
         self.running = False
 
 
+def _jitter(interval: float) -> timedelta:
+    return timedelta(seconds=random.uniform(0, jitter_for(interval)))  # noqa: S311
+
+
 def jitter_for(interval: float) -> float:
     """Up to a tenth of the interval (at most a minute), so sources sharing an interval and
     a host do not all fire in the same second."""
@@ -181,16 +189,24 @@ class Daemon:
         )
 
     def start(self) -> None:
+        now = datetime.now(UTC)
         for source in self.sources:
+            every = source.interval
+            # First run when the store says the source is due (a restart neither waits a
+            # whole interval nor polls early), else one interval after the first build;
+            # an overdue source at once (the lock and the pool keep them in line).
+            due = self.work.due_at(source.name) or now + timedelta(seconds=every)
+            first = due + _jitter(every) if due > now else now
             self.scheduler.add_job(
                 self._poll,
-                IntervalTrigger(seconds=source.interval, jitter=jitter_for(source.interval)),
+                IntervalTrigger(seconds=every, jitter=jitter_for(every)),
                 args=[source.name],
                 id=f"poll:{source.name}",
                 name=f"poll {source.name}",
+                next_run_time=first,
             )
-        every = IntervalTrigger(seconds=self.check_interval)
-        self.scheduler.add_job(self._check_seeds, every, id="seeds", executor=LOCAL)
+        check = IntervalTrigger(seconds=self.check_interval)
+        self.scheduler.add_job(self._check_seeds, check, id="seeds", executor=LOCAL)
         self.scheduler.add_job(self._tick, IntervalTrigger(seconds=TICK), id="tick", executor=LOCAL)
         self.scheduler.start()
         log.debug(
@@ -234,8 +250,7 @@ class Daemon:
         job = self.scheduler.get_job(f"poll:{name}")
         if job is None:
             return
-        every = job.trigger.interval.total_seconds()
-        at = next_poll + timedelta(seconds=random.uniform(0, jitter_for(every)))  # noqa: S311
+        at = next_poll + _jitter(job.trigger.interval.total_seconds())
         with self._state:
             if not self.stopping.is_set():
                 job.modify(next_run_time=max(at, datetime.now(UTC)))

@@ -26,10 +26,14 @@ class RecordingWork:
         self.release.set()
         self.finished = 0
         self.next_poll: datetime | None = None
+        self.first_due: datetime | None = None
 
     def poll(self, name: str) -> Polled:
         self.polls.append(name)
         return Polled(self.new_entries, f"poll {name}", self.next_poll)
+
+    def due_at(self, name: str) -> datetime | None:
+        return self.first_due
 
     def rebuild(self) -> str:
         self.rebuilds += 1
@@ -126,3 +130,18 @@ def test_a_source_backing_off_is_not_polled_before_the_policy_says(seeds: Path) 
         )
         time.sleep(1.5)
         assert work.polls == ["slow"], "polled again before the source was due"
+
+
+def test_after_a_restart_an_overdue_source_is_polled_at_once_and_a_waiting_one_waits(
+    seeds: Path,
+) -> None:
+    overdue = RecordingWork()
+    overdue.first_due = datetime.now(UTC) - timedelta(hours=1)
+    with running(seeds, overdue, Source("hourly", "http://127.0.0.1:9/h", interval=3600)):
+        assert wait_for(lambda: overdue.polls == ["hourly"], 5), "waited a whole interval"
+
+    waiting = RecordingWork()
+    waiting.first_due = datetime.now(UTC) + timedelta(minutes=10)
+    with running(seeds, waiting, Source("often", "http://127.0.0.1:9/o", interval=1)):
+        time.sleep(1.5)
+        assert waiting.polls == [], "polled before the store said it was due"
