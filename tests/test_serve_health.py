@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -196,3 +197,18 @@ def test_report_is_json(site: Site) -> None:
     response = health(site)
     assert response.headers["content-type"] == "application/json"
     assert json.loads(response.content)["sources"] == []  # the seeds only: no upstream
+
+
+def test_a_store_of_another_schema_is_reported_not_migrated(site: Site) -> None:
+    remove_store(site)
+    Store.open(site.settings.store).close()
+    with sqlite3.connect(site.settings.store) as db:
+        db.execute("UPDATE schema_version SET version = 1")
+    db.close()
+    response = health(site)
+    assert response.status_code == 503
+    assert response.json()["status"] == "store error"
+    assert "schema 1" in response.json()["error"]
+    with sqlite3.connect(site.settings.store) as db:
+        assert db.execute("SELECT version FROM schema_version").fetchone() == (1,)
+    db.close()

@@ -2,11 +2,13 @@
 
 200 when the last recorded build succeeded; 503 when it failed, when none is recorded, when
 the store is missing (no build has run: opening it would create it, so it is not opened)
-or unreadable. Read in a worker thread, cached for a second so probes cost nothing.
+or unreadable. The store is opened read-only, so a probe never creates or migrates it.
+Read in a worker thread, cached for a second so probes cost nothing.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from datetime import datetime
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from feeds.errors import StoreError
-from feeds.merge.store import Store
+from feeds.merge.store import SCHEMA_VERSION, Store
 
 
 class Health:
@@ -35,10 +37,9 @@ class Health:
 
     def _read(self) -> tuple[dict[str, Any], int]:
         if self.store is None or not self.store.is_file():
-            # Store.open would create it: a missing store means no build has run yet.
             return {"status": "no build yet", "last_build": None, "sources": []}, 503
         try:
-            with Store.open(self.store) as store:
+            with open_read_only(self.store) as store:
                 build = store.last_build()
                 sources = store.sources_status()
         except StoreError as error:
@@ -63,6 +64,26 @@ class Health:
             ],
         }
         return report, 200 if build is not None and build.ok else 503
+
+
+def open_read_only(path: Path) -> Store:
+    """The store, read-only: never created (Store.open would), never migrated by a probe."""
+    try:
+        connection = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2, check_same_thread=False
+        )
+    except sqlite3.Error as exc:
+        raise StoreError(str(path), f"cannot open: {exc}") from None
+    store = Store(path, connection)
+    try:
+        version = store.schema_version()
+    except StoreError:
+        store.close()
+        raise
+    if version != SCHEMA_VERSION:
+        store.close()
+        raise StoreError(str(path), f"schema {version}, this feeds reads {SCHEMA_VERSION}")
+    return store
 
 
 def _iso(moment: datetime | None) -> str | None:
