@@ -108,3 +108,20 @@ def test_a_feed_opened_in_the_browser_explains_how_to_subscribe(
     spec = next(s for s in site.report.feeds if s.kind == "tag" and s.term == "qq")
     links = browser.find_elements(By.CSS_SELECTOR, "ol li > a")
     assert [link.text for link in links] == [entry.title for entry in spec.entries]
+
+
+def test_pages_fit_a_phone_screen_without_sideways_scrolling(
+    browser: WebDriver, site: Site
+) -> None:
+    browser.set_window_size(360, 740)
+    try:
+        for path in ("/", "/tags/qq/", f"/tags/{quote(CHINESE_TAG)}/"):
+            browser.get(site.url + path)
+            width, scrolled = browser.execute_script(
+                "return [document.documentElement.clientWidth,"
+                " document.documentElement.scrollWidth];"
+            )
+            assert width <= 400, "the window did not shrink to a phone's width"
+            assert scrolled <= width, path
+    finally:
+        browser.set_window_size(1200, 900)
