@@ -192,18 +192,13 @@ class Daemon:
         now = datetime.now(UTC)
         for source in self.sources:
             every = source.interval
-            # First run when the store says the source is due (a restart neither waits a
-            # whole interval nor polls early), else one interval after the first build;
-            # an overdue source at once (the lock and the pool keep them in line).
-            due = self.work.due_at(source.name) or now + timedelta(seconds=every)
-            first = due + _jitter(every) if due > now else now
             self.scheduler.add_job(
                 self._poll,
                 IntervalTrigger(seconds=every, jitter=jitter_for(every)),
                 args=[source.name],
                 id=f"poll:{source.name}",
                 name=f"poll {source.name}",
-                next_run_time=first,
+                next_run_time=self._first_poll(source, now),
             )
         check = IntervalTrigger(seconds=self.check_interval)
         self.scheduler.add_job(self._check_seeds, check, id="seeds", executor=LOCAL)
@@ -214,6 +209,17 @@ class Daemon:
             len(self.sources),
             self.check_interval,
         )
+
+    def _first_poll(self, source: Source, now: datetime) -> datetime:
+        """When the store says the source is due (a restart neither waits a whole interval
+        nor polls early), else one interval after the first build; overdue: at once."""
+        try:
+            due = self.work.due_at(source.name)
+        except FeedsError as error:
+            log.error("poll %s: %s", source.name, error)
+            due = None
+        due = due or now + timedelta(seconds=source.interval)
+        return due + _jitter(source.interval) if due > now else now
 
     def stop(self) -> None:
         """No new job starts; the one writing finishes; waiting ones give up at once."""
@@ -235,7 +241,7 @@ class Daemon:
         try:
             polled = self.work.poll(name)
         except FeedsError as error:
-            log.error("poll %s: %s", name, error)
+            self._log_error(f"poll {name}", error)
             return
         log.log(logging.DEBUG if polled.skipped else logging.INFO, "%s", polled.line)
         if polled.changed:
@@ -254,6 +260,11 @@ class Daemon:
         with self._state:
             if not self.stopping.is_set():
                 job.modify(next_run_time=max(at, datetime.now(UTC)))
+
+    def _log_error(self, job: str, error: FeedsError) -> None:
+        # A job that gave up waiting for the lock because we are stopping is no news.
+        quiet = self.stopping.is_set() and isinstance(error, LockError)
+        log.log(logging.DEBUG if quiet else logging.ERROR, "%s: %s", job, error)
 
     def _check_seeds(self) -> None:
         if self.stopping.is_set():
@@ -286,11 +297,11 @@ class Daemon:
             if not self.stopping.is_set():
                 log.info("%s", self.work.rebuild())
         except LockError as error:
-            log.error("rebuild: %s", error)
+            self._log_error("rebuild", error)
             if not self.stopping.is_set():
                 self.notice("retry: another writer kept the lock")
         except FeedsError as error:
-            log.error("rebuild: %s", error)
+            self._log_error("rebuild", error)
         finally:
             with self._state:
                 self._coalescer.done()
