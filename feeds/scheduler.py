@@ -1,8 +1,9 @@
 """`feeds run`'s clock: when to poll each upstream, look at seeds/ and rebuild. Timing only.
 
-    poll:<name>  every source.interval (+ jitter) ─┐ new entries
-    seeds        every check_interval ─────────────┤ new, changed or deleted articles
-                                                   ▼
+    poll:<name>  every source.interval (+ jitter), moved ─┐ new entries
+                 to when the polling policy wants it     │
+    seeds        every check_interval ───────────────────┤ new, changed or deleted articles
+                                                         ▼
     tick         every TICK: once the notices have been quiet for QUIET seconds (or the
                  first one is LONGEST old) and no rebuild runs, start one rebuild
 
