@@ -1,0 +1,238 @@
+"""`make bench`: time `feeds build` (and Hugo, when installed) on generated corpora.
+
+    python benchmarks/run.py                       # 1,000, 10,000 and 50,000 articles, 3 runs
+    python benchmarks/run.py --sizes 1000 --repeats 1 --no-hugo --no-poll   # a quick look
+
+Every figure is the median of --repeats runs of a fresh process (`python -m feeds build`),
+with its peak memory (see measure.py). Scenarios, per size, in this order on one work copy:
+  cold     empty store and output folder
+  noop     nothing changed since the last build
+  body     one article's body changed (a different article, among the newest, each run)
+  tag      one article gained a tag it did not have (a common one)
+  delete   one article deleted
+  hugo     the same corpus built by Hugo (see hugo.py), cold, when `hugo` is on PATH
+and once: polling 1,000 loopback upstreams of 50 entries, first (all 200), then (all 304).
+"rewritten" counts files of out/ created, replaced or removed; for the one-article
+scenarios "outside" counts feed files rewritten in folders whose feeds never held the article.
+Timings never go into unit tests: speed lives here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import corpus, hugo, measure, upstream  # noqa: E402
+
+WORK = ROOT / "benchmarks" / "corpora" / "work"
+FEED_FILES = ("atom.xml", "rss.xml", "feed.json")
+CONFIG = """\
+title = "feeds"
+base_url = "http://127.0.0.1:8080/"
+timezone = "Asia/Shanghai"
+seeds = "seeds"
+sources = "sources"
+out = "out"
+store = ".feeds/state.db"
+"""
+
+
+@dataclass
+class Row:
+    size: int
+    scenario: str
+    runs: list[measure.Run] = field(default_factory=list)
+    rewritten: list[int] = field(default_factory=list)
+    outside: list[int] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(run.seconds for run in self.runs)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(run.peak_mb for run in self.runs)
+
+
+def feeds_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "feeds", *args, "--config", "feeds.toml"]
+
+
+def prepare(size: int) -> Path:
+    work = WORK / str(size)
+    shutil.rmtree(work, ignore_errors=True)
+    corpus.work_copy(corpus.corpus(size), work / "seeds")
+    (work / "sources").mkdir()
+    (work / "feeds.toml").write_text(CONFIG)
+    return work
+
+
+def build_once(work: Path, row: Row, holding: Callable[[], set[str]] | None = None) -> None:
+    before = measure.snapshot(work / "out")
+    held = holding() if holding else set()
+    result = measure.run(feeds_command("build"), work)
+    if result.returncode != 0:
+        raise SystemExit(f"feeds build failed ({result.returncode}):\n{result.stderr}")
+    after = measure.snapshot(work / "out")
+    changed = measure.changed(before, after)
+    row.runs.append(result)
+    row.rewritten.append(len(changed))
+    if holding:
+        held |= holding()
+        row.outside.append(
+            sum(1 for path in changed if _is_feed(path) and os.path.dirname(path) not in held)
+        )
+
+
+def feeds_holding(out: Path, entry_id: str) -> set[str]:
+    """Folders (relative to out/) whose feed.json holds the entry."""
+    needle = f'"id": "{entry_id}"'.encode()
+    return {
+        "" if path.parent == out else os.path.relpath(path.parent, out)
+        for path in out.rglob("feed.json")
+        if needle in path.read_bytes()
+    }
+
+
+def _is_feed(path: str) -> bool:
+    return os.path.basename(path) in FEED_FILES
+
+
+def entry_id(path: Path) -> str:
+    return f"tag:127.0.0.1,2025:{path.stem}"
+
+
+def bench_size(size: int, repeats: int, with_hugo: bool) -> list[Row]:
+    work = prepare(size)
+    rows = []
+    cold = Row(size, "cold")
+    for _ in range(repeats):
+        shutil.rmtree(work / "out", ignore_errors=True)
+        shutil.rmtree(work / ".feeds", ignore_errors=True)
+        build_once(work, cold)
+    rows.append(cold)
+    noop = Row(size, "noop")
+    for _ in range(repeats):
+        build_once(work, noop)
+    rows.append(noop)
+    targets = corpus.newest(work / "seeds", 3 * repeats)
+    tags = corpus.common_tags(work / "seeds")
+    edits: list[tuple[str, Callable[[Path, int], object]]] = [
+        ("body", corpus.edit_body),
+        ("tag", lambda path, _: corpus.add_tag(path, tags)),
+        ("delete", lambda path, _: corpus.delete(path)),
+    ]
+    for number, (name, edit) in enumerate(edits):
+        row = Row(size, name)
+        for index in range(repeats):
+            target = targets[number * repeats + index]
+
+            def holding(target: Path = target) -> set[str]:
+                return feeds_holding(work / "out", entry_id(target))
+
+            edit(target, index)
+            build_once(work, row, holding)
+        rows.append(row)
+    if with_hugo and hugo.hugo_binary():
+        rows.append(bench_hugo(size, repeats))
+    return rows
+
+
+def bench_hugo(size: int, repeats: int) -> Row:
+    site = hugo.make_site(corpus.corpus(size), WORK / f"hugo-{size}")
+    row = Row(size, "hugo")
+    for _ in range(repeats):
+        hugo.clean(site)
+        result = measure.run(hugo.command(site), site)
+        if result.returncode != 0:
+            raise SystemExit(f"hugo failed ({result.returncode}):\n{result.stderr}")
+        row.runs.append(result)
+        row.rewritten.append(hugo.feeds_written(site))
+    row.note = "RSS only, 1 file per term"
+    return row
+
+
+def bench_poll(repeats: int, feeds: int = 1000, entries: int = 50) -> list[Row]:
+    work = WORK / "poll"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "seeds").mkdir(parents=True)
+    first, second = Row(feeds, "poll 200"), Row(feeds, "poll 304")
+    with upstream.serving(feeds, entries) as server:
+        upstream.write_sources(work / "sources", server.server_address[1], feeds)
+        # Every upstream is on one loopback host: lift the per-host limit to the global one.
+        (work / "feeds.toml").write_text(CONFIG + "per_host = 16\nconcurrency = 16\n")
+        for _ in range(repeats):
+            shutil.rmtree(work / ".feeds", ignore_errors=True)
+            for row, status in ((first, 200), (second, 304)):
+                before = dict(server.counts)
+                result = measure.run(feeds_command("fetch"), work)
+                if result.returncode != 0:
+                    raise SystemExit(f"feeds fetch failed:\n{result.stderr[-2000:]}")
+                row.runs.append(result)
+                row.rewritten.append(server.counts[status] - before[status])
+    first.note = f"{feeds} feeds x {entries} entries; 'rewritten' = responses with that status"
+    return [first, second]
+
+
+def table(rows: Sequence[Row]) -> str:
+    header = (
+        f"{'articles':>8}  {'scenario':<9} {'median s':>9} {'min-max s':>13} {'peak MB':>8} "
+        f"{'rewritten':>9} {'outside':>7} {'vs cold':>8} {'feeds/hugo':>10}"
+    )
+    lines = [header, "-" * len(header)]
+    cold = {row.size: row.seconds for row in rows if row.scenario == "cold"}
+    hugo_seconds = {row.size: row for row in rows if row.scenario == "hugo"}
+    for row in rows:
+        seconds = [run.seconds for run in row.runs]
+        span = f"{min(seconds):.2f}-{max(seconds):.2f}"
+        rewritten = "/".join(str(count) for count in sorted(set(row.rewritten)))
+        outside = str(max(row.outside)) if row.outside else ""
+        versus = ""
+        if row.scenario not in ("cold", "hugo") and row.size in cold and row.scenario[:4] != "poll":
+            versus = f"{100 * row.seconds / cold[row.size]:.1f}%"
+        ratio = ""
+        reference = hugo_seconds.get(row.size)
+        if row.scenario == "cold" and reference:
+            ratio = f"{row.seconds / reference.seconds:.2f}x"
+            ratio += f" {row.peak_mb / reference.peak_mb:.2f}m"
+        lines.append(
+            f"{row.size:>8}  {row.scenario:<9} {row.seconds:>9.2f} {span:>13} {row.peak_mb:>8.0f} "
+            f"{rewritten:>9} {outside:>7} {versus:>8} {ratio:>10}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,50000", help="comma-separated")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-hugo", action="store_true", help="skip the Hugo builds")
+    parser.add_argument("--no-poll", action="store_true", help="skip the polling benchmark")
+    args = parser.parse_args(argv)
+    rows: list[Row] = []
+    for size in (int(text) for text in args.sizes.split(",") if text):
+        rows += bench_size(size, args.repeats, not args.no_hugo)
+        print(table(rows), file=sys.stderr, flush=True)
+    if not args.no_poll:
+        rows += bench_poll(args.repeats)
+    print(f"# {os.cpu_count()} cores; python benchmarks/run.py {' '.join(argv or sys.argv[1:])}")
+    print(table(rows))
+    print(
+        "# 'vs cold': median against the cold build of the same size; 'feeds/hugo': wall-time"
+        " ratio, then the peak-memory ratio (m)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
