@@ -31,11 +31,8 @@ def corpus(size: int) -> Path:
     if not MAKE_CORPUS.exists():
         raise SystemExit(f"{MAKE_CORPUS}: not found (shared/ must sit beside the project)")
     print(f"generating {size} articles into {folder} ...", file=sys.stderr)
-    subprocess.run(
-        [sys.executable, str(MAKE_CORPUS), str(folder), "--count", str(size), "--seed", "1"]
-        + ["--force", "--quiet"],
-        check=True,
-    )
+    options = ["--count", str(size), "--seed", "1", "--force", "--quiet"]
+    subprocess.run([sys.executable, str(MAKE_CORPUS), str(folder), *options], check=True)
     marker.touch()
     return folder
 

@@ -71,7 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.counts[304 if fresh else 200] += 1
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
