@@ -14,11 +14,13 @@ import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 import feedparser
 import pytest
 
 from tests.golden import BASE_URL, run_feeds, write_project
+from tests.test_article_fixtures import BAD
 
 pytestmark = pytest.mark.slow
 
@@ -251,11 +253,13 @@ def test_newsboat_reads_every_entry(out: Path, relative: str, tmp_path: Path) ->
 VALIDATOR = os.environ.get("FEEDVALIDATOR")
 
 
-@pytest.mark.skipif(
+needs_validator = pytest.mark.skipif(
     not VALIDATOR, reason="FEEDVALIDATOR is not set to a checkout of w3c/feedvalidator's src/"
 )
-@pytest.mark.parametrize("relative", XML_FEEDS)
-def test_w3c_validator_finds_no_errors_or_warnings(out: Path, relative: str) -> None:
+
+
+def w3c_problems(data: bytes, url: str) -> list[str]:
+    """The validator's errors and warnings ("AA", as the online service shows them)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the validator's own code is full of old escapes
         sys.path.insert(0, str(VALIDATOR))
@@ -263,8 +267,51 @@ def test_w3c_validator_finds_no_errors_or_warnings(out: Path, relative: str) -> 
         from feedvalidator import compatibility  # type: ignore[import-not-found]
         from feedvalidator.formatter.text_plain import Formatter  # type: ignore[import-not-found]
 
-        result = feedvalidator.validateString(
-            (out / relative).read_bytes(), firstOccurrenceOnly=0, base=BASE_URL + relative
-        )
-        problems = Formatter(compatibility.AA(result["loggedEvents"]))
-    assert problems == []
+        result = feedvalidator.validateString(data, firstOccurrenceOnly=0, base=url)
+        return list(Formatter(compatibility.AA(result["loggedEvents"])))
+
+
+@needs_validator
+@pytest.mark.parametrize("relative", XML_FEEDS)
+def test_w3c_validator_finds_no_errors_or_warnings(out: Path, relative: str) -> None:
+    assert w3c_problems((out / relative).read_bytes(), BASE_URL + relative) == []
+
+
+# Every front-matter fixture, built under an awkward base URL -------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "articles"
+AWKWARD_URL = "https://例子.example/my news/"
+
+
+@pytest.fixture(scope="module")
+def fixtures_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The named article fixtures built by the CLI: the bad ones rejected, the rest out."""
+    work = tmp_path_factory.mktemp("fixtures")
+    write_project(work)
+    shutil.rmtree(work / "seeds")
+    shutil.copytree(FIXTURES, work / "seeds")
+    for index, path in enumerate(sorted((work / "seeds").iterdir())):
+        os.utime(path, (1_740_000_000 + 60 * index, 1_740_000_000 + 60 * index))
+    result = run_feeds(work, "build", "--base-url", AWKWARD_URL)
+    assert result.returncode == 1
+    assert result.stderr.count("error: ") == len(BAD)
+    return work / "out"
+
+
+@pytest.mark.parametrize("name", ["atom.xml", "rss.xml"])
+def test_feedparser_reads_the_fixture_feeds(fixtures_out: Path, name: str) -> None:
+    feeds = sorted(fixtures_out.rglob(name))
+    assert len(feeds) > 5
+    for path in feeds:
+        parsed = feedparser.parse(path.read_bytes())
+        assert not parsed.bozo, (path, parsed.get("bozo_exception"))
+        assert parsed.entries
+
+
+@needs_validator
+@pytest.mark.parametrize("name", ["atom.xml", "rss.xml"])
+def test_w3c_validator_passes_the_fixture_feeds(fixtures_out: Path, name: str) -> None:
+    base = "https://xn--fsqu00a.example/my%20news/"
+    for path in sorted(fixtures_out.rglob(name)):
+        relative = quote(path.relative_to(fixtures_out).as_posix())
+        assert w3c_problems(path.read_bytes(), base + relative) == [], relative
