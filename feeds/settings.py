@@ -53,6 +53,10 @@ def _base_url(value: object) -> str:
         raise ValueError(f"expected an absolute http(s) URL, got {text!r}")
     if parts.query or parts.fragment:
         raise ValueError(f"expected a URL without ?query or #fragment, got {text!r}")
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        raise ValueError(f"bad port in {text!r}") from None
     # Every feed URL, id and link starts with this: spaces and non-ASCII letters in the path
     # are percent-encoded once here (already-encoded %XX stay), the host goes to IDNA.
     netloc = parts.netloc

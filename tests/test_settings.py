@@ -64,6 +64,7 @@ def test_file_then_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         ('timezone = "Mars/Olympus"', "unknown time zone"),
         ('base_url = "ftp://x/"', "key 'base_url'"),
         ('base_url = "http://x/?a=1"', "without ?query"),
+        ('base_url = "http://x:99999/"', "bad port"),
         ('formats = ["atom", "gopher"]', "unknown format 'gopher'"),
         ("formats = []", "key 'formats'"),
         ('title = "  "', "key 'title'"),
