@@ -1,14 +1,14 @@
 """Every error feeds reports, in one tree. Each one names the file or URL it is about.
 
-    FeedsError
-    ├── ConfigError          a setting or a sources/*.toml table is wrong (exit 2)
-    ├── ArticleError         one article in seeds/ cannot be read
-    ├── SourceError          one upstream feed cannot be fetched or parsed
-    │   ├── FetchError       network, HTTP status, size cap, timeout
-    │   └── ParseError       the body is not a feed we can read
-    ├── StoreError           the SQLite store is corrupt, locked or too new
-    ├── LockError            another build holds the output folder
-    └── PublishError         a file under out/ cannot be written
+FeedsError
+├── ConfigError          a setting or a sources/*.toml table is wrong (exit 2)
+├── ArticleError         one article in seeds/ cannot be read
+├── SourceError          one upstream feed cannot be fetched or parsed
+│   ├── FetchError       network, HTTP status, size cap, timeout
+│   └── ParseError       the body is not a feed we can read
+├── StoreError           the SQLite store is corrupt, locked or too new
+├── LockError            another build holds the output folder
+└── PublishError         a file under out/ cannot be written
 """
 
 from __future__ import annotations
