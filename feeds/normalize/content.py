@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import html
 import re
+from contextvars import ContextVar
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import nh3
-from markdown_it import MarkdownIt
+
+from feeds.normalize.markdown import markdown_to_html
 
 _URL_ATTRIBUTES = frozenset({"href", "src", "cite", "poster"})
 _TAGS = frozenset(nh3.ALLOWED_TAGS) | {"figure", "figcaption", "picture", "source", "video"}
@@ -34,14 +36,8 @@ _SPACE_RE = re.compile(r"\s+")
 _NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-@lru_cache(maxsize=1)
-def _markdown() -> MarkdownIt:
-    # CommonMark with tables and strikethrough, as Hugo's Goldmark renders them.
-    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
-
-
 def render_markdown(text: str, base: str | None) -> str:
-    return sanitize_html(_markdown().render(text), base)
+    return sanitize_html(markdown_to_html(text), base)
 
 
 def xml_clean(text: str) -> str:
@@ -49,27 +45,44 @@ def xml_clean(text: str) -> str:
     return _NOT_XML_RE.sub("", text) if _NOT_XML_RE.search(text) else text
 
 
-def sanitize_html(markup: str, base: str | None) -> str:
-    def absolute(element: str, attribute: str, value: str) -> str | None:
-        if attribute not in _URL_ATTRIBUTES:
-            return value
-        url = value.strip()
-        if base:
-            return urljoin(base, url)
-        if url.startswith("//"):
-            return "https:" + url
-        # Nothing to resolve against: a reader would resolve it against our feed's URL,
-        # which points nowhere real, so the attribute goes (the text stays).
-        return url if urlsplit(url).scheme else None
+# The base URL of the markup being cleaned. One Cleaner serves every call, because building
+# one (or passing the options to nh3.clean) converts every allowed tag and attribute and costs
+# more than the cleaning; its filter reads the base from here (nh3 calls it synchronously,
+# in the calling thread, so each thread sees its own).
+_BASE: ContextVar[str | None] = ContextVar("sanitize_base", default=None)
 
-    return nh3.clean(
-        xml_clean(markup),
+
+def _absolute(element: str, attribute: str, value: str) -> str | None:
+    if attribute not in _URL_ATTRIBUTES:
+        return value
+    url = value.strip()
+    base = _BASE.get()
+    if base:
+        return urljoin(base, url)
+    if url.startswith("//"):
+        return "https:" + url
+    # Nothing to resolve against: a reader would resolve it against our feed's URL,
+    # which points nowhere real, so the attribute goes (the text stays).
+    return url if urlsplit(url).scheme else None
+
+
+@lru_cache(maxsize=1)
+def _cleaner() -> nh3.Cleaner:
+    return nh3.Cleaner(
         tags=set(_TAGS),
         attributes=_ATTRIBUTES,
         url_schemes=set(_SCHEMES),
-        attribute_filter=absolute,
+        attribute_filter=_absolute,
         link_rel="noopener noreferrer",
     )
+
+
+def sanitize_html(markup: str, base: str | None) -> str:
+    token = _BASE.set(base)
+    try:
+        return _cleaner().clean(xml_clean(markup))
+    finally:
+        _BASE.reset(token)
 
 
 def html_to_text(markup: str) -> str:
