@@ -23,14 +23,28 @@ from markdown_it import MarkdownIt
 
 # CommonMark with tables and strikethrough, as Hugo's Goldmark renders them.
 _PLUGINS = ["table", "strikethrough"]
-_RISKY = re.compile(
-    r"[^\S \n]"  # any white space but space and newline
-    r"|<!|~~~|[|`]"
-    r"|^[ >*+\-0-9.)]*(?:<|>[ >]*$|\[[^\]]*\]:)"  # HTML block, empty quote, link definition
-    r"|^[ >]*(?:[*+-]|\d{1,9}[.)])[ ]*$"  # empty list item
-    r"|^[ >]*:-|-:[ ]*$",  # table alignment row without pipes
-    re.MULTILINE,
+# Anywhere in the text: white space but space and newline; `<!`, `~~~`, `|` or a backtick.
+_RISKY_ANYWHERE = re.compile(r"[^\S \n]|<!|~~~|[|`]")
+# At the start of a line (checked only on lines that start with one of _LINE_STARTS):
+# an HTML block, an empty quote, a link definition, an empty list item, a table row (or
+# a line ending in `-:`, anywhere).
+_RISKY_LINE = re.compile(
+    r"[ >*+\-0-9.)]*(?:<|>[ >]*$|\[[^\]]*\]:)"
+    r"|[ >]*(?:[*+-]|\d{1,9}[.)])[ ]*$"
+    r"|[ >]*:-"
 )
+_LINE_STARTS = frozenset(" >*+-0123456789.):<[")
+
+
+def _risky(text: str) -> bool:
+    # Two plain scans instead of one multi-line regex: `^` alternatives make `re` try every
+    # position of the text, which cost more than rendering it.
+    if _RISKY_ANYWHERE.search(text):
+        return True
+    return any(
+        (line[:1] in _LINE_STARTS and _RISKY_LINE.match(line)) or line.rstrip(" ").endswith("-:")
+        for line in text.split("\n")
+    )
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +59,7 @@ def _fast() -> markdown_it_pyrs.MarkdownIt:
 
 def markdown_to_html(text: str) -> str:
     """The reference's HTML for `text` (unsanitized), by the fast engine where it agrees."""
-    if not _RISKY.search(text):
+    if not _risky(text):
         try:
             return _fast().render(text)
         except BaseException as exc:  # a Rust panic is a BaseException (PanicException)
