@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.normalize.markdown import markdown_to_html, reference
+from feeds.normalize.markdown import _ODD_SPACE, markdown_to_html, reference
 
 ROOT = Path(__file__).resolve().parent.parent
 MAKE_CORPUS = ROOT.parent / "shared" / "tools" / "make_corpus.py"
@@ -57,3 +57,9 @@ def test_generated_articles_render_like_the_reference(tmp_path: Path) -> None:
     for path in [*sorted(tmp_path.glob("*.txt")), *sorted((ROOT / "seeds").glob("*.txt"))]:
         _, body = frontmatter.parse(path.read_text(encoding="utf-8"))
         assert markdown_to_html(body) == reference().render(body), path.name
+
+
+def test_the_odd_space_class_is_every_space_but_space_and_newline() -> None:
+    matched = {chr(code) for code in range(sys.maxunicode + 1) if _ODD_SPACE.match(chr(code))}
+    spaces = {chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()}
+    assert matched == spaces - {" ", "\n"}
