@@ -43,6 +43,8 @@ def test_markdown_matches_the_reference_on_any_text(pieces: list[str]) -> None:
         "> ",
         "inline <!-- comment --> here",
         "| a | b |\n|---|---|\n| 1 | 2 |",
+        "中文，~~text.**# *~~ **bold**",  # emphasis runs inside strikethrough
+        "(_*b **   \nx* **bold**",  # stray `*` runs
     ],
 )
 def test_texts_the_engines_disagree_on_go_to_the_reference(text: str) -> None:

@@ -8,8 +8,9 @@ go to the reference. The disagreements, all outside ordinary prose:
 - Unicode spaces (U+3000, U+00A0) and tabs: Python's str.strip() trims them, Rust does not;
 - HTML at the start of a line, HTML comments (`<!`): the end-of-text newline and comments
   follow different CommonMark versions;
-- code fences and code spans, `~~~`, tables (any `|`, pipe-less `:--` rows), empty list
-  items and empty quote lines, link reference definitions.
+- code fences and code spans, `~~` (strikethrough and fences), tables (any `|`, pipe-less
+  `:--` rows), empty list items and empty quote lines, link reference definitions;
+- `*` other than list bullets and `**bold**` pairs (stray emphasis runs).
 tests/test_markdown_engines.py fuzzes this guard against the reference.
 """
 
@@ -28,7 +29,7 @@ _PLUGINS = ["table", "strikethrough"]
 _ODD_SPACE = re.compile(
     "[\t\r\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 )
-_RISKY_TEXT = ("<!", "~~~", "|", "`")
+_RISKY_TEXT = ("<!", "~~", "|", "`")
 # At the start of a line (checked only on lines that start with one of _LINE_STARTS):
 # an HTML block, an empty quote, a link definition, an empty list item, a table row (or
 # a line ending in `-:`, anywhere).
@@ -38,6 +39,7 @@ _RISKY_LINE = re.compile(
     r"|[ >]*:-"
 )
 _LINE_STARTS = frozenset(" >*+-0123456789.):<[")
+_BULLET = re.compile(r"[ >]*\* ")
 
 
 def _risky(text: str) -> bool:
@@ -45,10 +47,19 @@ def _risky(text: str) -> bool:
     # position of the text, which cost more than rendering it.
     if _ODD_SPACE.search(text) or any(piece in text for piece in _RISKY_TEXT):
         return True
-    return any(
-        (line[:1] in _LINE_STARTS and _RISKY_LINE.match(line)) or line.rstrip(" ").endswith("-:")
-        for line in text.split("\n")
-    )
+    stars = 0  # `**` runs outside list bullets: the engines agree on `**bold**` pairs only
+    for line in text.split("\n"):
+        if (line[:1] in _LINE_STARTS and _RISKY_LINE.match(line)) or line.rstrip(" ").endswith(
+            "-:"
+        ):
+            return True
+        if "*" in line:
+            bullet = _BULLET.match(line)
+            rest = line[bullet.end() :] if bullet else line
+            if "*" in rest.replace("**", ""):
+                return True
+            stars += rest.count("**")
+    return stars % 2 == 1
 
 
 @lru_cache(maxsize=1)
