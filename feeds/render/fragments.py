@@ -1,0 +1,264 @@
+"""Atom, RSS and JSON Feed by splicing: each entry is rendered once per format, as bytes,
+and reused in every feed that holds it; a feed is its header, its entries' fragments and
+its footer.
+
+The output is byte for byte what the reference renderers write (render/xmlfeeds.py with
+feedgen and lxml's pretty printer, render/jsonfeed.py with json.dumps); they stay the
+reference and tests/test_fragments.py compares the two on the seeds, on a generated
+corpus and on entries made of awkward characters. What this has to copy from them:
+- lxml escapes text as &amp; &lt; &gt; (and a carriage return as &#13;), attribute values
+  also " and tab/newline/return; everything else is written as UTF-8;
+- feedgen's element order, its two-space indentation, an alternate link written without
+  its rel (a feedgen quirk), RSS <description> as the summary escaped once more (beside
+  <content:encoded>) or, without a summary, the content itself; RSS dates in English
+  whatever the locale (feedgen switches to the C locale);
+- json.dumps(indent=2) of the reference's dicts; an item is nested two levels deep.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from feeds.model import Entry, FeedSpec
+from feeds.render.site import (
+    EMPTY_FEED_DATE,
+    FILENAMES,
+    GENERATOR,
+    GENERATOR_URI,
+    GENERATOR_VERSION,
+    Site,
+    content_html,
+)
+from feeds.render.xmlfeeds import XSL_PI
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_NAMESPACES = (
+    'xmlns:media="http://search.yahoo.com/mrss/" xmlns:dc="http://purl.org/dc/elements/1.1/"'
+)
+_DECLARATION = "<?xml version='1.0' encoding='UTF-8'?>\n"
+
+
+def text(value: str) -> str:
+    """Element text as lxml writes it."""
+    return (
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+def attribute(value: str) -> str:
+    """An attribute value as lxml writes it (between double quotes)."""
+    return text(value).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
+
+
+def rfc822(moment: datetime) -> str:
+    return (
+        f"{_DAYS[moment.weekday()]}, {moment.day:02d} {_MONTHS[moment.month - 1]} "
+        f"{moment.strftime('%Y %H:%M:%S %z')}"
+    )
+
+
+class Fragments:
+    """Each entry's fragment per format, rendered on first use and kept for the build."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self._made: dict[tuple[str, str], tuple[Entry, bytes]] = {}
+
+    def of(self, fmt: str, entry: Entry) -> bytes:
+        key = (fmt, entry.id)
+        made = self._made.get(key)
+        if made is not None and (made[0] is entry or made[0] == entry):
+            return made[1]
+        fragment = _ENTRY_RENDERERS[fmt](entry, self.site).encode()
+        self._made[key] = (entry, fragment)
+        return fragment
+
+    def render(self, spec: FeedSpec, fmt: str) -> bytes:
+        head, tail = _SHELLS[fmt](spec, self.site)
+        body = b"".join(self.of(fmt, entry) for entry in spec.entries)
+        if fmt == "json" and spec.entries:
+            body = body[:-2] + b"\n"  # the last item takes no comma
+        return head.encode() + body + tail.encode()
+
+    def render_feed(self, spec: FeedSpec) -> dict[str, bytes]:
+        """Like render.render_feed: every configured format, keyed by path under out/."""
+        return {spec.path(FILENAMES[fmt]): self.render(spec, fmt) for fmt in self.site.formats}
+
+
+# -- Atom ---------------------------------------------------------------------------------
+
+
+def atom_entry(entry: Entry, site: Site) -> str:
+    parts = [
+        "  <entry>\n",
+        f"    <id>{text(entry.id)}</id>\n",
+        f"    <title>{text(entry.title)}</title>\n",
+        f"    <updated>{entry.updated.isoformat()}</updated>\n",
+    ]
+    if entry.source_name:
+        parts.append(f"    <author>\n      <name>{text(entry.source_name)}</name>\n    </author>\n")
+    parts.append(f'    <content type="html">{text(content_html(entry))}</content>\n')
+    if entry.link:
+        parts.append(f'    <link href="{attribute(entry.link)}"/>\n')
+    if entry.summary:
+        parts.append(f"    <summary>{text(entry.summary)}</summary>\n")
+    for scheme, term in _terms(entry, site):
+        value = attribute(term)
+        parts.append(f'    <category term="{value}" scheme="{scheme}" label="{value}"/>\n')
+    parts.append(f"    <published>{entry.published.isoformat()}</published>\n")
+    parts += _extensions(entry, "    ")
+    parts.append("  </entry>\n")
+    return "".join(parts)
+
+
+def _atom_shell(spec: FeedSpec, site: Site) -> tuple[str, str]:
+    language = _language(spec.entries)
+    lang = f' xml:lang="{attribute(language)}"' if language else ""
+    head = (
+        _DECLARATION
+        + XSL_PI.format(href=site.url("feed.xsl"))
+        + f'<feed {_NAMESPACES} xmlns="http://www.w3.org/2005/Atom"{lang}>\n'
+        + f"  <id>{text(site.feed_id(spec))}</id>\n"
+        + f"  <title>{text(spec.title)}</title>\n"
+        + f"  <updated>{_updated(spec).isoformat()}</updated>\n"
+        + f"  <author>\n    <name>{text(site.title)}</name>\n  </author>\n"
+        + f'  <link href="{attribute(site.feed_url(spec, "atom"))}" rel="self"/>\n'
+        + f'  <link href="{attribute(site.page_url(spec))}" rel="alternate"/>\n'
+        + f'  <generator uri="{attribute(GENERATOR_URI)}" version="{attribute(GENERATOR_VERSION)}"'
+        + f">{text(GENERATOR)}</generator>\n"
+        + f"  <subtitle>{text(site.description(spec))}</subtitle>\n"
+    )
+    return head, "</feed>\n"
+
+
+# -- RSS ----------------------------------------------------------------------------------
+
+
+def rss_item(entry: Entry, site: Site) -> str:
+    parts = ["    <item>\n", f"      <title>{text(entry.title)}</title>\n"]
+    if entry.link:
+        parts.append(f"      <link>{text(entry.link)}</link>\n")
+    content = text(content_html(entry))
+    if entry.summary:
+        # Readers take <description> as HTML: the plain-text summary is escaped once more.
+        summary = text(html.escape(entry.summary, quote=False))
+        parts.append(f"      <description>{summary}</description>\n")
+        parts.append(f"      <content:encoded>{content}</content:encoded>\n")
+    else:
+        parts.append(f"      <description>{content}</description>\n")
+    parts.append(f'      <guid isPermaLink="false">{text(entry.id)}</guid>\n')
+    for scheme, term in _terms(entry, site):
+        parts.append(f'      <category domain="{scheme}">{text(term)}</category>\n')
+    parts.append(f"      <pubDate>{rfc822(entry.published)}</pubDate>\n")
+    parts += _extensions(entry, "      ")
+    parts.append("    </item>\n")
+    return "".join(parts)
+
+
+def _rss_shell(spec: FeedSpec, site: Site) -> tuple[str, str]:
+    language = _language(spec.entries)
+    head = (
+        _DECLARATION
+        + XSL_PI.format(href=site.url("feed.xsl"))
+        + f'<rss {_NAMESPACES} xmlns:atom="http://www.w3.org/2005/Atom" '
+        + 'xmlns:content="http://purl.org/rss/1.0/modules/content/" version="2.0">\n'
+        + "  <channel>\n"
+        + f"    <title>{text(spec.title)}</title>\n"
+        + f"    <link>{text(site.page_url(spec))}</link>\n"
+        + f"    <description>{text(site.description(spec))}</description>\n"
+        + f'    <atom:link href="{attribute(site.feed_url(spec, "rss"))}" rel="self"/>\n'
+        + "    <docs>http://www.rssboard.org/rss-specification</docs>\n"
+        + f"    <generator>{text(GENERATOR)}</generator>\n"
+        + (f"    <language>{text(language)}</language>\n" if language else "")
+        + f"    <lastBuildDate>{rfc822(_updated(spec))}</lastBuildDate>\n"
+    )
+    return head, "  </channel>\n</rss>\n"
+
+
+# -- JSON Feed ----------------------------------------------------------------------------
+
+
+def json_item(entry: Entry, site: Site) -> str:
+    item: dict[str, Any] = {"id": entry.id}
+    if entry.link:
+        item["url"] = entry.link
+    item["title"] = entry.title
+    item["content_html"] = content_html(entry)
+    if entry.summary:
+        item["summary"] = entry.summary
+    if entry.thumbnail:
+        item["image"] = entry.thumbnail
+    item["date_published"] = entry.published.isoformat()
+    item["date_modified"] = entry.updated.isoformat()
+    if entry.source_name:
+        item["authors"] = [{"name": entry.source_name}]
+    terms = list(dict.fromkeys(entry.categories + entry.tags))
+    if terms:
+        item["tags"] = terms
+    if entry.language:
+        item["language"] = entry.language
+    dumped = json.dumps(item, ensure_ascii=False, indent=2)
+    # Two levels deep in the document; json.dumps never puts a raw newline inside a string.
+    return "    " + dumped.replace("\n", "\n    ") + ",\n"
+
+
+def _json_shell(spec: FeedSpec, site: Site) -> tuple[str, str]:
+    document: dict[str, Any] = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": spec.title,
+        "home_page_url": site.page_url(spec),
+        "feed_url": site.feed_url(spec, "json"),
+        "description": site.description(spec),
+        "authors": [{"name": site.title}],
+    }
+    languages = {entry.language for entry in spec.entries if entry.language}
+    if len(languages) == 1:
+        document["language"] = languages.pop()
+    document["items"] = []
+    dumped = json.dumps(document, ensure_ascii=False, indent=2)
+    if not spec.entries:
+        return dumped + "\n", ""
+    head = dumped.removesuffix("[]\n}") + "[\n"
+    return head, "  ]\n}\n"
+
+
+# -- shared -------------------------------------------------------------------------------
+
+
+def _terms(entry: Entry, site: Site) -> Iterable[tuple[str, str]]:
+    """(scheme, term) for every category, then every tag; the scheme is attribute-ready."""
+    for kind, terms in (("category", entry.categories), ("tag", entry.tags)):
+        scheme = attribute(site.tag_scheme(kind))
+        for term in terms:
+            yield scheme, term
+
+
+def _extensions(entry: Entry, indent: str) -> list[str]:
+    # feedgen's extensions in load order: media (the thumbnail), then dc (the creator).
+    parts = []
+    if entry.thumbnail:
+        parts.append(f'{indent}<media:thumbnail url="{attribute(entry.thumbnail)}"/>\n')
+    if entry.source_name:
+        parts.append(f"{indent}<dc:creator>{text(entry.source_name)}</dc:creator>\n")
+    return parts
+
+
+def _updated(spec: FeedSpec) -> datetime:
+    return max((entry.updated for entry in spec.entries), default=EMPTY_FEED_DATE)
+
+
+def _language(entries: tuple[Entry, ...]) -> str | None:
+    counts = Counter(entry.language for entry in entries if entry.language)
+    if not counts:
+        return None
+    return min(counts, key=lambda language: (-counts[language], language))
+
+
+_ENTRY_RENDERERS = {"atom": atom_entry, "rss": rss_item, "json": json_item}
+_SHELLS = {"atom": _atom_shell, "rss": _rss_shell, "json": _json_shell}
