@@ -17,11 +17,13 @@ from datetime import UTC, datetime
 
 from feeds.errors import ArticleError, FeedsError, PublishError
 from feeds.merge.dedupe import merge_entries
+from feeds.merge.seeds import read_seeds_cached
 from feeds.merge.store import Retention, Store
 from feeds.model import Entry, FeedSpec
 from feeds.normalize.article import Draft, parse_article, render_article
 from feeds.normalize.dates import file_time
-from feeds.publish.write import WriteReport, write_tree
+from feeds.publish.outputs import publish
+from feeds.publish.write import WriteReport
 from feeds.render import render_feed
 from feeds.render.index import render_pages
 from feeds.render.opml import OPML_FILE, render_opml
@@ -173,14 +175,18 @@ def build(
     input; a StoreError (corrupt or locked store) stops it before anything is written."""
     started = time.perf_counter()
     report = BuildReport()
-    entries = read_seeds(settings, report, strict=strict, progress=progress)
     with opened_store(settings, store) as state:
+        # Seed entries come without their HTML: publish loads it for the feeds it renders.
+        entries, contents = read_seeds_cached(
+            settings, state, report, strict=strict, progress=progress
+        )
         upstream = read_upstream(settings, state, report, offline=offline)
         merged = merge_entries(entries, upstream)
         plan = plan_feeds(merged, settings.title, settings.limit, state.known_slugs())
         report.feeds = plan.feeds
-        files = render_site(plan.feeds, site_of(settings))
-        report.write = write_tree(settings.out, files)
+        # Renders and writes only the files whose digest changed (the fast path of
+        # render_site + write_tree, byte for byte the same).
+        report.write = publish(settings.out, state, plan.feeds, site_of(settings), contents)
         state.save_slugs(plan.slugs)
         report.seconds = time.perf_counter() - started
         state.record_build(datetime.now(UTC), report.ok, report.summary())

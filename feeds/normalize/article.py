@@ -24,6 +24,7 @@ from feeds.model import Entry
 from feeds.normalize.content import plain_text, render_markdown, xml_clean
 from feeds.normalize.dates import parse_date
 from feeds.normalize.identity import seed_id
+from feeds.normalize.simple_yaml import load_simple
 
 _TRAILING_LINK = re.compile(r"^\[([^\]\n]+)\]\((\S+?)\)\s*$")
 _KNOWN_KEYS = frozenset(
@@ -35,6 +36,10 @@ class _FastYAML(YAMLHandler):
     """python-frontmatter with libyaml's safe loader (several times faster than pure Python)."""
 
     def load(self, fm: str, **kwargs: object) -> Any:
+        # The seeds' plain shape is read without PyYAML, identically (simple_yaml.py).
+        simple = load_simple(fm)
+        if simple is not None:
+            return simple
         kwargs.setdefault("Loader", getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         return super().load(fm, **kwargs)
 

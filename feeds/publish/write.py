@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,12 +45,27 @@ def safe_path(out: Path, relative: str) -> Path:
     return out.joinpath(*parts)
 
 
-def write_tree(out: Path, files: Mapping[str, bytes], *, prune: bool = True) -> WriteReport:
-    """Make out/ hold `files`; remove files of ours that are no longer in `files`."""
+def write_tree(
+    out: Path,
+    files: Mapping[str, bytes],
+    *,
+    prune: bool = True,
+    keep: Collection[str] = (),
+) -> WriteReport:
+    """Make out/ hold `files`; remove files of ours that are no longer in `files`.
+
+    `keep`: files of ours an incremental build knows to be current (publish/outputs.py);
+    they are left as they are, not even read, and count as unchanged.
+    """
     report = WriteReport()
     out.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(out)
     kept: dict[str, str] = {}
+    for relative in sorted(set(keep) - set(files)):
+        digest = manifest.get(relative) or _digest_of(out / relative)
+        if digest is not None:
+            report.unchanged.append(relative)
+            kept[relative] = digest
     for relative in sorted(files):
         data = files[relative]
         try:
@@ -64,7 +79,7 @@ def write_tree(out: Path, files: Mapping[str, bytes], *, prune: bool = True) -> 
             if relative in manifest:
                 kept[relative] = manifest[relative]
     if prune:
-        for relative in sorted(set(manifest) - set(files)):
+        for relative in sorted(set(manifest) - set(files) - set(kept)):
             if not _remove(out, relative, manifest[relative], report):
                 kept[relative] = manifest[relative]
     else:

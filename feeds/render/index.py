@@ -68,6 +68,16 @@ def render_pages(feeds: tuple[FeedSpec, ...], site: Site) -> dict[str, bytes]:
     return pages
 
 
+def render_index(feeds: tuple[FeedSpec, ...], site: Site) -> bytes:
+    """out/index.html alone: an incremental build renders only the pages that changed."""
+    return _render_index(feeds, site)
+
+
+def render_term_page(spec: FeedSpec, site: Site) -> bytes:
+    """The index.html of one tag or category folder alone (see render_index)."""
+    return _render_term(spec, site)
+
+
 def _render_index(feeds: tuple[FeedSpec, ...], site: Site) -> bytes:
     combined = next((spec for spec in feeds if spec.kind == "all"), None)
     sections = [

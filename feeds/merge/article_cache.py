@@ -1,0 +1,217 @@
+"""The article cache: a table of the store holding each seed article's parsed entry and,
+once it has been rendered, a digest of its HTML, keyed by the file's name, size,
+modification time and a digest of its bytes.
+
+What a build does with a row (see merge/seeds.py): a file whose size and mtime match is not
+read at all; one whose bytes still match the digest (touched, restored from a backup) keeps
+its entry, `updated` included; a changed one is parsed again, so its `updated` becomes the
+file's modification time (article.py, when there is no lastmod): editing bumps it,
+touching does not. A draft is a row without an entry.
+
+Every row was made by one version of the code under one base URL and zone: the table
+carries a fingerprint of them, and a different fingerprint empties it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from importlib import metadata
+from pathlib import Path
+
+import feeds
+from feeds.errors import StoreError
+from feeds.merge.store import Store
+from feeds.model import Entry
+
+TABLE = """CREATE TABLE IF NOT EXISTS article_cache (
+    name TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    digest TEXT NOT NULL, entry TEXT, html_digest TEXT)"""
+META = "CREATE TABLE IF NOT EXISTS article_cache_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+# What shapes a row: these modules and libraries (and the settings passed in).
+_CODE = (
+    "model.py",
+    "normalize/article.py",
+    "normalize/batch.py",
+    "normalize/content.py",
+    "normalize/dates.py",
+    "normalize/identity.py",
+    "normalize/markdown.py",
+)
+_LIBRARIES = ("markdown-it-py", "markdown-it-pyrs", "nh3", "PyYAML", "python-frontmatter")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    name: str
+    size: int
+    mtime_ns: int
+    digest: str
+    entry: Entry | None  # None: a draft
+    html_digest: str | None  # None: not rendered yet
+
+
+def fingerprint(base_url: str, timezone: str) -> str:
+    text = f"{TABLE}\n{base_url}\n{timezone}\n{feeds.__version__}\n"
+    digest = hashlib.sha256(text.encode())
+    package = Path(feeds.__file__).parent
+    for name in _CODE:
+        digest.update(name.encode() + (package / name).read_bytes())
+    for library in _LIBRARIES:
+        try:
+            digest.update(f"{library} {metadata.version(library)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{library} -\n".encode())
+    return digest.hexdigest()
+
+
+def html_digest(html: str) -> str:
+    return hashlib.blake2b(html.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+@contextlib.contextmanager
+def guarded(store: Store) -> Iterator[sqlite3.Connection]:
+    try:
+        yield store.connection
+    except sqlite3.Error as exc:
+        raise StoreError(str(store.path), f"article cache: {exc}") from None
+
+
+@contextlib.contextmanager
+def transaction(store: Store) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE .. COMMIT on the store's connection (opened in autocommit mode, where
+    every statement alone would be a transaction of its own, synced to disk); sqlite3
+    errors become a StoreError naming the store. The build holds the writers' lock, so no
+    other thread uses the connection meanwhile."""
+    db = store.connection
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    except sqlite3.Error as exc:
+        raise StoreError(str(store.path), f"article cache: {exc}") from None
+
+
+class ArticleCache:
+    """The cache table in the store."""
+
+    def __init__(self, store: Store, print_: str, zone: tzinfo) -> None:
+        self.store = store
+        self.zone_key = getattr(zone, "key", None)
+        self.zone = zone
+        with transaction(store) as db:
+            db.execute(META)
+            row = db.execute(
+                "SELECT value FROM article_cache_meta WHERE key = 'fingerprint'"
+            ).fetchone()
+            if row is None or row[0] != print_:
+                # A cache is never migrated: it is made again (the table's shape is part of
+                # the fingerprint).
+                db.execute("DROP TABLE IF EXISTS article_cache")
+                db.execute(
+                    "INSERT OR REPLACE INTO article_cache_meta VALUES ('fingerprint', ?)", (print_,)
+                )
+            db.execute(TABLE)
+
+    def rows(self) -> dict[str, Row]:
+        with guarded(self.store) as db:
+            cursor = db.execute(
+                "SELECT name, size, mtime_ns, digest, entry, html_digest FROM article_cache"
+            )
+            return {
+                name: Row(name, size, mtime, digest, self._entry(entry), rendered)
+                for name, size, mtime, digest, entry, rendered in cursor
+            }
+
+    def save(self, rows: Iterable[Row]) -> None:
+        """Insert or replace rows (the HTML digest is dropped unless the file's is unchanged)."""
+        with transaction(self.store) as db:
+            for row in rows:
+                old = db.execute(
+                    "SELECT digest FROM article_cache WHERE name = ?", (row.name,)
+                ).fetchone()
+                if old is not None and old[0] == row.digest:
+                    db.execute(
+                        "UPDATE article_cache SET size = ?, mtime_ns = ? WHERE name = ?",
+                        (row.size, row.mtime_ns, row.name),
+                    )
+                    continue
+                db.execute(
+                    "INSERT OR REPLACE INTO article_cache "
+                    "(name, size, mtime_ns, digest, entry, html_digest) "
+                    "VALUES (?, ?, ?, ?, ?, NULL)",
+                    (row.name, row.size, row.mtime_ns, row.digest, self._json(row.entry)),
+                )
+
+    def forget(self, names: Iterable[str]) -> None:
+        with transaction(self.store) as db:
+            db.executemany("DELETE FROM article_cache WHERE name = ?", [(n,) for n in names])
+
+    def save_html_digests(self, rendered: Iterable[tuple[str, str, str]]) -> None:
+        """(name, digest of the file it was rendered from, digest of its HTML)."""
+        with transaction(self.store) as db:
+            db.executemany(
+                "UPDATE article_cache SET html_digest = ? WHERE name = ? AND digest = ?",
+                [(html, name, digest) for name, digest, html in rendered],
+            )
+
+    # -- entries as JSON ------------------------------------------------------------------
+
+    def _json(self, entry: Entry | None) -> str | None:
+        if entry is None:
+            return None
+        return json.dumps(
+            [
+                entry.id,
+                entry.title,
+                *self._moment(entry.published),
+                *self._moment(entry.updated),
+                entry.summary,
+                entry.link,
+                entry.categories,
+                entry.tags,
+                entry.language,
+                entry.thumbnail,
+                entry.source_name,
+                entry.origin,
+            ],
+            ensure_ascii=False,
+        )
+
+    def _moment(self, moment: datetime) -> tuple[str, bool]:
+        # A date in the site's zone comes back in that zone (not as a bare offset), so the
+        # entry equals the one parsed from the file.
+        return moment.isoformat(), getattr(moment.tzinfo, "key", None) == self.zone_key
+
+    def _entry(self, text: str | None) -> Entry | None:
+        if text is None:
+            return None
+        (id_, title, published, in_zone, updated, updated_in_zone, *rest) = json.loads(text)
+        summary, link, categories, tags, language, thumbnail, source_name, origin = rest
+        return Entry(
+            id=id_,
+            title=title,
+            published=self._datetime(published, in_zone),
+            updated=self._datetime(updated, updated_in_zone),
+            summary=summary,
+            link=link,
+            categories=tuple(categories),
+            tags=tuple(tags),
+            language=language,
+            thumbnail=thumbnail,
+            source_name=source_name,
+            origin=origin,
+        )
+
+    def _datetime(self, text: str, in_zone: bool) -> datetime:
+        moment = datetime.fromisoformat(text)
+        return moment.astimezone(self.zone) if in_zone else moment

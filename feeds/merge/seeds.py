@@ -1,0 +1,193 @@
+"""seeds/ through the article cache: only new and changed files are read and parsed, and a
+body is rendered only when its entry lands in a feed that is being rendered (then kept).
+
+`read_seeds_cached` gives the seed entries with an empty content_html, and a SeedContents
+that knows where each one's HTML is: `load` fills it in (from the cache, or rendered from
+the file, spread over the cores), `digest` tells whether it changed without loading it.
+Bad articles go to the report as with pipeline.read_seeds, in the same order and words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol
+
+from feeds.errors import ArticleError, FeedsError
+from feeds.merge.article_cache import ArticleCache, Row, fingerprint, html_digest
+from feeds.merge.store import Store
+from feeds.model import Entry
+from feeds.normalize.article import read_article
+from feeds.normalize.batch import Parsed, ParseJob, RenderJob, parse_articles, render_bodies
+from feeds.normalize.dates import file_time
+from feeds.settings import Settings
+from feeds.sources.local import ArticleFile, list_articles
+
+Progress = Callable[[int, int], None]
+
+
+class Report(Protocol):
+    """What read_seeds_cached reports into (pipeline.BuildReport)."""
+
+    articles: int
+    drafts: int
+    rejected: list[FeedsError]
+
+
+@dataclass
+class _Seed:
+    row: Row
+    path: Path
+
+
+class SeedContents:
+    """The HTML of the seed entries of one build, loaded on demand."""
+
+    def __init__(self, cache: ArticleCache, settings: Settings, seeds: dict[str, _Seed]) -> None:
+        self.cache = cache
+        self.settings = settings
+        self.seeds = seeds  # entry id -> its article
+
+    def __contains__(self, entry_id: object) -> bool:
+        return entry_id in self.seeds
+
+    def digest(self, entry_id: str) -> str | None:
+        """A digest of the entry's HTML; None until it has been rendered once."""
+        return self.seeds[entry_id].row.html_digest
+
+    def load(self, ids: Collection[str]) -> dict[str, str]:
+        """The HTML of these seed entries, rendered now (spread over the cores).
+
+        Only digests are kept between builds, not the HTML: a build renders the bodies of
+        the feeds it rewrites, which after one edit are a few hundred at most, and the
+        store stays small (the bodies of 50,000 articles would be 400 MB of it)."""
+        wanted = [self.seeds[entry_id] for entry_id in ids]
+        jobs = [
+            RenderJob(seed.row.name, str(seed.path), seed.row.digest, _link(seed))
+            for seed in wanted
+        ]
+        html: dict[str, str] = {}
+        fresh: list[tuple[str, str, str]] = []
+        for entry_id, seed, rendered in zip(ids, wanted, render_bodies(jobs), strict=True):
+            if rendered.html is None:
+                # Changed since it was parsed in this build: render it as it is now, and let
+                # the next build (which the change triggers) parse it again.
+                html[entry_id] = self._read_now(seed)
+                continue
+            html[entry_id] = rendered.html
+            digest = html_digest(rendered.html)
+            if digest != seed.row.html_digest:
+                fresh.append((seed.row.name, seed.row.digest, digest))
+                seed.row = replace(seed.row, html_digest=digest)
+        self.cache.save_html_digests(fresh)
+        return html
+
+    def _read_now(self, seed: _Seed) -> str:
+        try:
+            data = seed.path.read_bytes()
+            modified = file_time(seed.path.stat().st_mtime_ns, self.settings.zone)
+            entry = read_article(
+                seed.row.name, data, self.settings.base_url, self.settings.zone, modified
+            )
+        except (OSError, ArticleError):
+            return ""
+        self.cache.forget([seed.row.name])
+        return entry.content_html
+
+
+def _link(seed: _Seed) -> str | None:
+    return seed.row.entry.link if seed.row.entry else None
+
+
+def read_seeds_cached(
+    settings: Settings,
+    store: Store,
+    report: Report,
+    *,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> tuple[list[Entry], SeedContents]:
+    """Every article of seeds/ as an Entry without content; bad ones go to report.rejected
+    (or raise with strict)."""
+    cache = ArticleCache(store, fingerprint(settings.base_url, settings.timezone), settings.zone)
+    articles = list_articles(settings.seeds)
+    rows = cache.rows()
+    stale = [article for article in articles if not _fresh(article, rows.get(article.name))]
+    if progress is not None:
+        done = len(articles) - len(stale)
+        progress(done, len(articles))
+    jobs = [_job(article, settings) for article in stale]
+
+    def parsed_one(count: int) -> None:
+        if progress is not None:
+            progress(len(articles) - len(stale) + count, len(articles))
+
+    errors = _update(cache, rows, parse_articles(jobs, parsed_one))
+    listed = {article.name for article in articles}
+    cache.forget([name for name in rows if name not in listed or name in errors])
+    return _collect(articles, rows, errors, report, strict, cache, settings)
+
+
+def _fresh(article: ArticleFile, row: Row | None) -> bool:
+    return row is not None and (row.size, row.mtime_ns) == (article.size, article.mtime_ns)
+
+
+def _job(article: ArticleFile, settings: Settings) -> ParseJob:
+    name, path = article.name, str(article.path)
+    return ParseJob(name, path, article.mtime_ns, settings.base_url, settings.timezone)
+
+
+def _update(
+    cache: ArticleCache, rows: dict[str, Row], parsed: list[Parsed]
+) -> dict[str, ArticleError]:
+    """Fold this build's parses into `rows` (and the cache); the errors by name."""
+    errors: dict[str, ArticleError] = {}
+    changed: list[Row] = []
+    for result in parsed:
+        error = result.error
+        if error is not None:
+            errors[result.name] = error
+            continue
+        old = rows.get(result.name)
+        if old is not None and old.digest == result.digest:
+            # Same bytes, new mtime (touched): the entry stays, `updated` included.
+            row = replace(old, size=result.size, mtime_ns=result.mtime_ns)
+        else:
+            row = Row(result.name, result.size, result.mtime_ns, result.digest, result.entry, None)
+        rows[result.name] = row
+        changed.append(row)
+    cache.save(changed)
+    return errors
+
+
+def _collect(
+    articles: list[ArticleFile],
+    rows: dict[str, Row],
+    errors: dict[str, ArticleError],
+    report: Report,
+    strict: bool,
+    cache: ArticleCache,
+    settings: Settings,
+) -> tuple[list[Entry], SeedContents]:
+    entries: list[Entry] = []
+    seeds: dict[str, _Seed] = {}
+    for article in articles:
+        error = errors.get(article.name)
+        row = rows.get(article.name)
+        if error is None and row is not None and row.entry is not None:
+            first = seeds.get(row.entry.id)
+            if first is not None:
+                message = f"same file name (id) as {first.row.name}; skipped"
+                error = ArticleError(article.name, message)
+        if error is not None:
+            if strict:
+                raise error
+            report.rejected.append(error)
+        elif row is None or row.entry is None:
+            report.drafts += 1
+        else:
+            seeds[row.entry.id] = _Seed(row, article.path)
+            entries.append(row.entry)
+            report.articles += 1
+    return entries, SeedContents(cache, settings, seeds)

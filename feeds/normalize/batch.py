@@ -1,0 +1,162 @@
+"""Many articles at once: parse their front matter, later render the bodies that are needed,
+spread over a process pool when there are enough of them to pay for it.
+
+Two passes, so a build renders Markdown only for the entries that land in some feed:
+`parse_articles` reads each file, digests its bytes and parses the front matter (the entry
+without content); `render_bodies` reads the chosen files again and renders their bodies,
+refusing a file whose bytes no longer match the digest of the first pass. Bodies are never
+held between the passes, so memory stays flat however large seeds/ grows.
+
+Workers are forked when the process has a single thread (the CLI), and come from a fork
+server otherwise (the daemon has threads, and forking them is unsafe).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import frontmatter
+from frontmatter.default_handlers import YAMLHandler
+
+from feeds.errors import ArticleError
+from feeds.model import Entry
+from feeds.normalize.article import Draft, parse_article
+from feeds.normalize.content import render_markdown
+from feeds.normalize.dates import file_time
+
+POOL_MIN = 1500  # fewer articles than this: one process (a pool costs ~0.1 s to start)
+CHUNK = 200  # articles per task sent to a worker
+
+Job = TypeVar("Job")
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True, slots=True)
+class ParseJob:
+    name: str  # relative to seeds/
+    path: str
+    mtime_ns: int
+    base_url: str
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    name: str
+    size: int
+    mtime_ns: int
+    digest: str  # of the file's bytes
+    entry: Entry | None  # without content; None for a draft or a rejected article
+    problem: tuple[str, str] | None = None  # (where, problem) of an ArticleError
+
+    @property
+    def error(self) -> ArticleError | None:
+        # Carried as text: FeedsError cannot be pickled back from a worker.
+        return ArticleError(*self.problem) if self.problem else None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderJob:
+    name: str
+    path: str
+    digest: str  # what parse_articles saw
+    base: str | None  # the entry's link, against which relative URLs resolve
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    name: str
+    html: str | None  # None: the file changed since it was parsed (or vanished)
+
+
+def digest_of(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def parse_articles(
+    jobs: Sequence[ParseJob], done: Callable[[int], None] | None = None
+) -> list[Parsed]:
+    """Every job's result, in order; `done(n)` is called as the n-th result arrives."""
+    return run(parse_one, jobs, done)
+
+
+def render_bodies(jobs: Sequence[RenderJob]) -> list[Rendered]:
+    return run(render_one, jobs)
+
+
+def parse_one(job: ParseJob) -> Parsed:
+    try:
+        with open(job.path, "rb") as handle:  # noqa: PTH123 - the hot path, no Path object
+            data = handle.read()
+    except OSError as exc:
+        problem = (job.name, f"cannot read: {exc.strerror or exc}")
+        return Parsed(job.name, 0, job.mtime_ns, "", None, problem)
+    digest = digest_of(data)
+    zone = ZoneInfo(job.timezone)
+    try:
+        modified = file_time(job.mtime_ns, zone)
+        article = parse_article(job.name, data, job.base_url, zone, modified)
+    except Draft:
+        return Parsed(job.name, len(data), job.mtime_ns, digest, None)
+    except ArticleError as error:
+        return Parsed(job.name, len(data), job.mtime_ns, digest, None, (error.where, error.problem))
+    return Parsed(job.name, len(data), job.mtime_ns, digest, article.entry)
+
+
+def render_one(job: RenderJob) -> Rendered:
+    try:
+        with open(job.path, "rb") as handle:  # noqa: PTH123 - the hot path, no Path object
+            data = handle.read()
+    except OSError:
+        return Rendered(job.name, None)
+    if digest_of(data) != job.digest:
+        return Rendered(job.name, None)
+    return Rendered(job.name, render_markdown(article_body(data), job.base))
+
+
+class _BodyOnly(YAMLHandler):
+    """python-frontmatter's own split, without parsing the YAML a second time."""
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return {}
+
+
+_BODY_ONLY = _BodyOnly()
+
+
+def article_body(data: bytes) -> str:
+    """The Markdown body exactly as parse_article sees it (the file parsed before)."""
+    _, body = frontmatter.parse(data.decode("utf-8-sig"), handler=_BODY_ONLY)
+    return body
+
+
+def run(
+    function: Callable[[Job], Result],
+    jobs: Sequence[Job],
+    done: Callable[[int], None] | None = None,
+) -> list[Result]:
+    """`function` over `jobs` in order, in a pool of one worker per core when it pays."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < POOL_MIN or workers < 2:
+        return _collect(map(function, jobs), done)
+    method = "fork" if threading.active_count() == 1 else "forkserver"
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return _collect(pool.map(function, jobs, chunksize=CHUNK), done)
+
+
+def _collect(results: Iterable[Result], done: Callable[[int], None] | None) -> list[Result]:
+    collected = []
+    for result in results:
+        collected.append(result)
+        if done is not None:
+            done(len(collected))
+    return collected

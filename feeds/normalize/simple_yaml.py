@@ -1,0 +1,95 @@
+"""Front matter in the shape the seeds are written in, parsed without PyYAML's machinery.
+
+PyYAML's C scanner is fast, but it builds every value through Python-level composer and
+constructor code: about 140 µs for a seed's front matter, the largest cost of reading an
+article once Markdown is fast. The seeds (and make_corpus.py) write a plain subset:
+
+    title: "Text"          key: "double-quoted text" (escapes: \" and \\ only)
+    comments: false        key: true | false | True | False | TRUE | FALSE
+    menu: ""               key:                (nothing: null)
+    tags:                  key:  followed by items "- <scalar>" at one indentation
+      - "AI"               where a scalar is double-quoted, or plain text that starts
+      - Editor's Pick      with a letter and cannot be read as anything else
+
+`load_simple` returns exactly what yaml.load(text, SafeLoader) returns for such text, and
+None for anything else (comments, single quotes, escapes, flow collections, anchors,
+numbers, dates, nesting, tabs, odd characters), which then goes to PyYAML.
+tests/test_simple_yaml.py holds the two to each other.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*?))? *$")
+_ITEM = re.compile(r"( *)- +(.*?) *$")
+_QUOTED = re.compile(r'"((?:[^"\\]|\\["\\])*)"')  # escapes: \" and \\ only
+_ESCAPE = re.compile(r'\\(["\\])')
+# Plain scalars YAML resolves to something other than a string (PyYAML's resolver): the
+# letter-led ones are booleans and nulls; anything led by another character is refused.
+_BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False}
+_BOOLEANS["FALSE"] = False
+_NOT_STRINGS = {"yes", "no", "on", "off", "null", "y", "n", "true", "false", "nan", "inf"}
+# Characters PyYAML's reader refuses, and line breaks other than "\n" (YAML has five).
+_ODD = re.compile("[^\x0a\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\x85]")
+_ODD_LINE_BREAKS = ("\u2028", "\u2029", "\ufeff")  # and the byte order mark
+
+
+def load_simple(text: str) -> dict[str, Any] | None:
+    """The mapping `text` holds, or None when it is not in the simple subset."""
+    if _ODD.search(text) or any(mark in text for mark in _ODD_LINE_BREAKS):
+        return None
+    result: dict[str, Any] = {}
+    items: list[Any] | None = None  # the list being filled, under the last key
+    indent: int | None = None
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        item = _ITEM.fullmatch(line)
+        if item is not None:
+            if items is None or (indent is not None and len(item.group(1)) != indent):
+                return None
+            indent = len(item.group(1))
+            value = _scalar(item.group(2), in_list=True)
+            if value is _REFUSED:
+                return None
+            items.append(value)
+            continue
+        key = _KEY.fullmatch(line)
+        if key is None or key.group(1).lower() in _NOT_STRINGS:
+            return None
+        if items is not None and not items:
+            return None  # "key:" then another key: null, but rare enough to leave to PyYAML
+        raw = key.group(2)
+        if raw is None:
+            items, indent = [], None
+            result[key.group(1)] = items
+            continue
+        value = _scalar(raw, in_list=False)
+        if value is _REFUSED:
+            return None
+        items, indent = None, None
+        result[key.group(1)] = value
+    if items is not None and not items:
+        return None
+    return result or None
+
+
+_REFUSED = object()
+
+
+def _scalar(raw: str, *, in_list: bool) -> Any:
+    quoted = _QUOTED.fullmatch(raw)
+    if quoted is not None:
+        content = quoted.group(1)
+        return _ESCAPE.sub(r"\1", content) if "\\" in content else content
+    if raw in _BOOLEANS and not in_list:
+        return _BOOLEANS[raw]
+    if not raw[:1].isalpha() or raw.lower() in _NOT_STRINGS:
+        return _REFUSED
+    # A plain scalar ends at " #" (a comment) and cannot hold ": " (a mapping) or start a
+    # quote; some characters have meanings we leave to PyYAML.
+    if " #" in raw or ": " in raw or raw.endswith(":") or any(c in raw for c in "\"'\\\t"):
+        return _REFUSED
+    return raw

@@ -1,0 +1,90 @@
+"""The record of what each output file was made from, and the publish step that uses it.
+
+A table of the store keeps, per output folder and file, the digest it was rendered from
+(render/incremental.py) and the size and mtime the file had once written. A file whose
+digest is unchanged and whose size and mtime are still those is neither rendered nor read
+back: the writer keeps it as it is. Anything else (a new digest, a file edited, touched or
+removed by someone) is rendered, and written only if its bytes differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from feeds.errors import PublishError
+from feeds.merge.article_cache import guarded, html_digest, transaction
+from feeds.merge.seeds import SeedContents
+from feeds.merge.store import Store
+from feeds.model import Entry, FeedSpec
+from feeds.publish.write import WriteReport, safe_path, write_tree
+from feeds.render.incremental import Digests, code_fingerprint, render_outputs
+from feeds.render.site import Site
+
+SCHEMA = """CREATE TABLE IF NOT EXISTS output_digests (
+    out TEXT NOT NULL, path TEXT NOT NULL, digest TEXT NOT NULL, size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL, PRIMARY KEY (out, path))"""
+
+
+class OutputRecord:
+    """The output_digests rows of one output folder."""
+
+    def __init__(self, store: Store, out: Path) -> None:
+        self.store = store
+        self.out = out
+        self.key = str(out.resolve())
+        with transaction(store) as db:
+            db.execute(SCHEMA)
+
+    def unchanged(self, digests: Mapping[str, str | None]) -> set[str]:
+        """Paths whose digest is the recorded one and whose file is still as written."""
+        with guarded(self.store) as db:
+            rows = db.execute(
+                "SELECT path, digest, size, mtime_ns FROM output_digests WHERE out = ?",
+                (self.key,),
+            ).fetchall()
+        kept = set()
+        for path, digest, size, mtime_ns in rows:
+            if digests.get(path) == digest and _stat(self.out, path) == (size, mtime_ns):
+                kept.add(path)
+        return kept
+
+    def record(self, digests: Mapping[str, str | None], report: WriteReport) -> None:
+        """After writing: every path with a digest, as it now is on disk."""
+        failed = {error.where for error in report.errors}
+        rows = []
+        for path, digest in digests.items():
+            stat = _stat(self.out, path)
+            if digest is not None and stat is not None and path not in failed:
+                rows.append((self.key, path, digest, *stat))
+        with transaction(self.store) as db:
+            db.execute("DELETE FROM output_digests WHERE out = ?", (self.key,))
+            db.executemany("INSERT INTO output_digests VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def _stat(out: Path, relative: str) -> tuple[int, int] | None:
+    try:
+        stat = safe_path(out, relative).stat()
+    except (OSError, PublishError):
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def publish(
+    out: Path, store: Store, specs: tuple[FeedSpec, ...], site: Site, seeds: SeedContents
+) -> WriteReport:
+    """Render the outputs that changed, write them, keep the others, record the digests."""
+    record = OutputRecord(store, out)
+    code = code_fingerprint()
+
+    def content(entry: Entry) -> str | None:
+        return seeds.digest(entry.id) if entry.id in seeds else html_digest(entry.content_html)
+
+    before = Digests(site, content, code).outputs(specs)
+    kept = record.unchanged(before)
+    wanted = [path for path in before if path not in kept]
+    files = render_outputs(specs, site, wanted, seeds.load, seeds.__contains__)
+    report = write_tree(out, files, keep=kept)
+    # Seed entries rendered just now have a digest now: record the whole set again.
+    record.record(Digests(site, content, code).outputs(specs), report)
+    return report

@@ -1,0 +1,164 @@
+"""Render only what changed: a digest for every output file, and the renderer of a chosen
+set of them.
+
+An output's digest covers everything its bytes are made of: the rendering code, the site
+settings, its feed (kind, term, folder, title, total) and every entry of it, content
+included; the index page and feeds.opml depend on every feed. A file whose digest is the
+one recorded when it was written, and that is still on disk as written, is left alone:
+neither rendered nor read back (publish/outputs.py keeps the record).
+
+The digest of a seed entry's content is known without loading it (the article cache keeps
+it); a seed entry never rendered has none yet, so its feeds are rendered. Seed entries
+reach this stage without their HTML (merge/seeds.py): `render_outputs` loads it for the
+feeds it renders, and only for those.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+
+import feeds
+from feeds.errors import PublishError
+from feeds.model import Entry, FeedSpec
+from feeds.normalize.content import xml_clean
+from feeds.render.fragments import Fragments
+from feeds.render.index import INDEX, render_index, render_term_page
+from feeds.render.opml import OPML_FILE, render_opml
+from feeds.render.site import FILENAMES, STYLESHEET, Site
+from feeds.render.stylesheet import stylesheet
+
+# The digest of a seed entry's HTML, or None when it has not been rendered yet.
+ContentDigest = Callable[[Entry], str | None]
+# The HTML of these seed entries (by id).
+LoadContents = Callable[[list[str]], Mapping[str, str]]
+
+
+def code_fingerprint() -> str:
+    """Everything under feeds/render/ (code, templates, stylesheet) and the version."""
+    digest = hashlib.sha256(feeds.__version__.encode())
+    folder = Path(__file__).parent
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".html", ".xsl", ".css"):
+            digest.update(path.relative_to(folder).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+class Digests:
+    """Digests of one build's outputs; entries are digested once, whatever feeds hold them."""
+
+    def __init__(self, site: Site, content: ContentDigest, code: str) -> None:
+        self.site = site
+        self.content = content
+        self.base = _hash(code, site.title, site.base_url, *site.formats)
+        self._entries: dict[str, tuple[Entry, str | None]] = {}
+
+    def entry(self, entry: Entry) -> str | None:
+        known = self._entries.get(entry.id)
+        if known is not None and (known[0] is entry or known[0] == entry):
+            return known[1]
+        content = self.content(entry)
+        digest = None if content is None else _hash(*_fields(entry), content)
+        self._entries[entry.id] = (entry, digest)
+        return digest
+
+    def feed(self, spec: FeedSpec) -> str | None:
+        entries = [self.entry(entry) for entry in spec.entries]
+        if None in entries:
+            return None
+        fields = (spec.kind, spec.term, spec.folder, spec.title, str(spec.total))
+        return _hash(self.base, *fields, *entries)  # type: ignore[arg-type]
+
+    def outputs(self, specs: tuple[FeedSpec, ...]) -> dict[str, str | None]:
+        """Every output file (relative to out/) and its digest (None: render it)."""
+        found: dict[str, str | None] = {}
+        every: list[str] = []
+        for spec in specs:
+            digest = self.feed(spec)
+            every.append(digest or "")
+            for fmt in self.site.formats:
+                found[spec.path(FILENAMES[fmt])] = digest and _hash(digest, fmt)
+            if spec.folder:
+                found[spec.path(INDEX)] = digest and _hash(digest, INDEX)
+        whole = None if "" in every else _hash(self.base, *every)
+        found[INDEX] = whole and _hash(whole, INDEX)
+        found[OPML_FILE] = whole and _hash(whole, OPML_FILE)
+        found[STYLESHEET] = _hash(self.base, STYLESHEET)
+        return found
+
+
+def render_outputs(
+    specs: tuple[FeedSpec, ...],
+    site: Site,
+    wanted: Collection[str],
+    load: LoadContents,
+    is_seed: Callable[[str], bool],
+) -> dict[str, bytes]:
+    """The bytes of the `wanted` output files (a path twice is a PublishError)."""
+    to_render = [spec for spec in specs if _paths(spec, site) & set(wanted)]
+    filled = _filled(to_render, site, load, is_seed)
+    fragments = Fragments(site)
+    files: dict[str, bytes] = {}
+    for spec in to_render:
+        full = replace(spec, entries=tuple(filled.get(entry.id, entry) for entry in spec.entries))
+        for fmt in site.formats:
+            _add(files, spec.path(FILENAMES[fmt]), wanted, partial(fragments.render, full, fmt))
+        if spec.folder:
+            _add(files, spec.path(INDEX), wanted, partial(render_term_page, spec, site))
+    _add(files, INDEX, wanted, partial(render_index, specs, site))
+    _add(files, OPML_FILE, wanted, partial(render_opml, specs, site))
+    _add(files, STYLESHEET, wanted, stylesheet)
+    return files
+
+
+def _filled(
+    specs: list[FeedSpec], site: Site, load: LoadContents, is_seed: Callable[[str], bool]
+) -> dict[str, Entry]:
+    """Seed entries of these feeds with their HTML (made XML-safe, as plan.xml_safe does)."""
+    entries = {entry.id: entry for spec in specs for entry in spec.entries if is_seed(entry.id)}
+    html = load(sorted(entries))
+    return {
+        entry_id: replace(entry, content_html=xml_clean(html[entry_id]))
+        for entry_id, entry in entries.items()
+    }
+
+
+def _add(
+    files: dict[str, bytes], path: str, wanted: Collection[str], make: Callable[[], bytes]
+) -> None:
+    if path not in wanted:
+        return
+    if path in files:
+        raise PublishError(path, "two outputs want the same file; refusing to write it twice")
+    files[path] = make()
+
+
+def _paths(spec: FeedSpec, site: Site) -> set[str]:
+    paths = {spec.path(FILENAMES[fmt]) for fmt in site.formats}
+    if spec.folder:
+        paths.add(spec.path(INDEX))
+    return paths
+
+
+def _fields(entry: Entry) -> tuple[str, ...]:
+    return (
+        entry.id,
+        entry.title,
+        entry.published.isoformat(),
+        entry.updated.isoformat(),
+        repr(entry.summary),
+        repr(entry.link),
+        repr(entry.categories),
+        repr(entry.tags),
+        repr(entry.language),
+        repr(entry.thumbnail),
+        repr(entry.source_name),
+        entry.origin,
+    )
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.blake2b("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
