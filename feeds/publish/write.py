@@ -15,12 +15,14 @@ import json
 import os
 import tempfile
 from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from feeds.errors import PublishError
 
 MANIFEST = ".feeds-manifest.json"
+WRITERS = 4  # threads writing files at once
 
 
 @dataclass
@@ -66,18 +68,19 @@ def write_tree(
         if digest is not None:
             report.unchanged.append(relative)
             kept[relative] = digest
-    for relative in sorted(files):
-        data = files[relative]
-        try:
-            if _write_if_changed(safe_path(out, relative), data):
-                report.written.append(relative)
-            else:
-                report.unchanged.append(relative)
-            kept[relative] = hashlib.sha256(data).hexdigest()
-        except PublishError as exc:
-            report.errors.append(exc)
-            if relative in manifest:
-                kept[relative] = manifest[relative]
+    ordered = sorted(files)
+    # Writing is mostly waiting on the disk (create, write, fsync), which releases the GIL:
+    # a few threads overlap it. Outcomes are taken in path order, so reports stay sorted.
+    with ThreadPoolExecutor(WRITERS) as pool:
+        outcomes = pool.map(lambda relative: _write_one(out, relative, files[relative]), ordered)
+        for relative, outcome in zip(ordered, outcomes, strict=True):
+            if isinstance(outcome, PublishError):
+                report.errors.append(outcome)
+                if relative in manifest:
+                    kept[relative] = manifest[relative]
+                continue
+            written, kept[relative] = outcome
+            (report.written if written else report.unchanged).append(relative)
     if prune:
         for relative in sorted(set(manifest) - set(files) - set(kept)):
             if not _remove(out, relative, manifest[relative], report):
@@ -89,6 +92,14 @@ def write_tree(
     except PublishError as exc:
         report.errors.append(exc)
     return report
+
+
+def _write_one(out: Path, relative: str, data: bytes) -> tuple[bool, str] | PublishError:
+    """(written, digest) for one file, or the error that stopped it."""
+    try:
+        return _write_if_changed(safe_path(out, relative), data), hashlib.sha256(data).hexdigest()
+    except PublishError as exc:
+        return exc
 
 
 def read_manifest(out: Path) -> dict[str, str]:
