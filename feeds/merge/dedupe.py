@@ -75,6 +75,8 @@ def _source(is_seed: bool, entry: Entry) -> str:
 
 
 def _merge(group: list[Candidate]) -> Entry:
+    if len(group) == 1:  # most articles: no ranking (its repr of each entry is costly)
+        return group[0][1]
     ordered = sorted(group, key=_rank)
     winner = ordered[0][1]
     if len(ordered) == 1:

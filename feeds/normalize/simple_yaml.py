@@ -22,8 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*?))? *$")
-_ITEM = re.compile(r"( *)- +(.*?) *$")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\["\\])*)"')  # escapes: \" and \\ only
 _ESCAPE = re.compile(r'\\(["\\])')
 # Plain scalars YAML resolves to something other than a string (PyYAML's resolver): the
@@ -43,34 +42,34 @@ def load_simple(text: str) -> dict[str, Any] | None:
     result: dict[str, Any] = {}
     items: list[Any] | None = None  # the list being filled, under the last key
     indent: int | None = None
+    # String methods rather than a regex per line: this runs once per article.
     for line in text.split("\n"):
         if not line.strip():
             continue
-        item = _ITEM.fullmatch(line)
-        if item is not None:
-            if items is None or (indent is not None and len(item.group(1)) != indent):
+        body = line.lstrip(" ")
+        if body[:2] == "- ":  # an item: ( *)- +(.*?) *$
+            if items is None or (indent is not None and len(line) - len(body) != indent):
                 return None
-            indent = len(item.group(1))
-            value = _scalar(item.group(2), in_list=True)
+            indent = len(line) - len(body)
+            value = _scalar(body[2:].strip(" "), in_list=True)
             if value is _REFUSED:
                 return None
             items.append(value)
             continue
-        key = _KEY.fullmatch(line)
-        if key is None or key.group(1).lower() in _NOT_STRINGS:
+        name, colon, rest = line.partition(":")  # a key: ([A-Za-z_][A-Za-z0-9_-]*):( +.*)?
+        if body is not line or not colon or not _NAME.fullmatch(name):
             return None
-        if items is not None and not items:
-            return None  # "key:" then another key: null, but rare enough to leave to PyYAML
-        raw = key.group(2)
-        if raw is None:
+        if name.lower() in _NOT_STRINGS or (items is not None and not items):
+            return None  # (a "key:" then another key is null, rare enough for PyYAML)
+        if not rest:
             items, indent = [], None
-            result[key.group(1)] = items
+            result[name] = items
             continue
-        value = _scalar(raw, in_list=False)
+        value = _scalar(rest.strip(" "), in_list=False) if rest[0] == " " else _REFUSED
         if value is _REFUSED:
             return None
         items, indent = None, None
-        result[key.group(1)] = value
+        result[name] = value
     if items is not None and not items:
         return None
     return result or None
@@ -80,6 +79,10 @@ _REFUSED = object()
 
 
 def _scalar(raw: str, *, in_list: bool) -> Any:
+    if raw[:1] == '"' and raw[-1:] == '"' and len(raw) > 1:
+        inner = raw[1:-1]
+        if '"' not in inner and "\\" not in inner:
+            return inner
     quoted = _QUOTED.fullmatch(raw)
     if quoted is not None:
         content = quoted.group(1)

@@ -14,8 +14,9 @@ import hashlib
 import json
 import os
 import tempfile
+from collections import deque
 from collections.abc import Collection, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from feeds.errors import PublishError
 
 MANIFEST = ".feeds-manifest.json"
 WRITERS = 4  # threads writing files at once
+PENDING = 64  # files handed to them and not written yet, at most
 
 
 @dataclass
@@ -70,9 +72,16 @@ def write_tree(
             kept[relative] = digest
     ordered = sorted(files)
     # Writing is mostly waiting on the disk (create, write, fsync), which releases the GIL:
-    # a few threads overlap it. Outcomes are taken in path order, so reports stay sorted.
+    # a few threads do it while this one reads `files` (which may render them as it goes),
+    # at most PENDING files ahead. Outcomes are taken in path order: reports stay sorted.
     with ThreadPoolExecutor(WRITERS) as pool:
-        outcomes = pool.map(lambda relative: _write_one(out, relative, files[relative]), ordered)
+        pending: deque[Future[tuple[bool, str] | PublishError]] = deque()
+        outcomes = []
+        for relative in ordered:
+            pending.append(pool.submit(_write_one, out, relative, files[relative]))
+            if len(pending) > PENDING:
+                outcomes.append(pending.popleft().result())
+        outcomes += [future.result() for future in pending]
         for relative, outcome in zip(ordered, outcomes, strict=True):
             if isinstance(outcome, PublishError):
                 report.errors.append(outcome)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import json
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
@@ -64,11 +65,32 @@ def rfc822(moment: datetime) -> str:
 
 
 class Fragments:
-    """Each entry's fragment per format, rendered on first use and kept for the build."""
+    """Each entry's fragment per format, rendered on first use and kept for the build.
 
-    def __init__(self, site: Site) -> None:
+    With `uses` (entry id -> how many feed files will still hold it), a fragment is let go
+    once its last feed file is rendered, so memory follows the feeds in flight. Feeds may
+    be rendered from several threads.
+    """
+
+    def __init__(self, site: Site, uses: dict[str, int] | None = None) -> None:
         self.site = site
         self._made: dict[tuple[str, str], tuple[Entry, bytes]] = {}
+        self._uses = uses
+        self._lock = threading.Lock()
+
+    def skip(self, spec: FeedSpec) -> None:
+        """One feed file holding these entries will not be rendered after all."""
+        self._used(spec.entries)
+
+    def _used(self, entries: tuple[Entry, ...]) -> None:
+        if self._uses is None:
+            return
+        with self._lock:
+            for entry in entries:
+                left = self._uses[entry.id] = self._uses.get(entry.id, 1) - 1
+                if left <= 0:
+                    for fmt in self.site.formats:
+                        self._made.pop((fmt, entry.id), None)
 
     def of(self, fmt: str, entry: Entry) -> bytes:
         key = (fmt, entry.id)
@@ -84,6 +106,7 @@ class Fragments:
         body = b"".join(self.of(fmt, entry) for entry in spec.entries)
         if fmt == "json" and spec.entries:
             body = body[:-2] + b"\n"  # the last item takes no comma
+        self._used(spec.entries)
         return head.encode() + body + tail.encode()
 
     def render_feed(self, spec: FeedSpec) -> dict[str, bytes]:

@@ -16,7 +16,8 @@ feeds it renders, and only for those.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Mapping
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -90,27 +91,63 @@ class Digests:
         return found
 
 
+class LazyFiles(Mapping[str, bytes]):
+    """Output files rendered when the writer reads them, each once, then let go: rendering
+    overlaps the writer's disk waits (publish/write.py hands files to writing threads as
+    it reads them), and a build never holds all its output in memory at once."""
+
+    def __init__(self) -> None:
+        self._makers: dict[str, Callable[[], bytes]] = {}
+        self._paths: list[str] = []
+
+    def add(self, path: str, make: Callable[[], bytes]) -> None:
+        if path in self._makers:
+            raise PublishError(path, "two outputs want the same file; refusing to write it twice")
+        self._makers[path] = make
+        self._paths.append(path)
+
+    def __getitem__(self, path: str) -> bytes:
+        return self._makers.pop(path)()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
 def render_outputs(
     specs: tuple[FeedSpec, ...],
     site: Site,
     wanted: Collection[str],
     load: LoadContents,
     is_seed: Callable[[str], bool],
-) -> dict[str, bytes]:
-    """The bytes of the `wanted` output files (a path twice is a PublishError)."""
-    to_render = [spec for spec in specs if _paths(spec, site) & set(wanted)]
+) -> LazyFiles:
+    """The `wanted` output files (a path twice is a PublishError), rendered when read."""
+    wanted = set(wanted)
+    to_render = [spec for spec in specs if _paths(spec, site) & wanted]
     filled = _filled(to_render, site, load, is_seed)
-    fragments = Fragments(site)
-    files: dict[str, bytes] = {}
+    uses = Counter(entry.id for spec in to_render for entry in spec.entries)
+    fragments = Fragments(site, {key: count * len(site.formats) for key, count in uses.items()})
+    files = LazyFiles()
     for spec in to_render:
         full = replace(spec, entries=tuple(filled.get(entry.id, entry) for entry in spec.entries))
         for fmt in site.formats:
-            _add(files, spec.path(FILENAMES[fmt]), wanted, partial(fragments.render, full, fmt))
-        if spec.folder:
-            _add(files, spec.path(INDEX), wanted, partial(render_term_page, spec, site))
-    _add(files, INDEX, wanted, partial(render_index, specs, site))
-    _add(files, OPML_FILE, wanted, partial(render_opml, specs, site))
-    _add(files, STYLESHEET, wanted, stylesheet)
+            path = spec.path(FILENAMES[fmt])
+            if path in wanted:
+                files.add(path, partial(fragments.render, full, fmt))
+            else:
+                fragments.skip(full)
+        if spec.folder and spec.path(INDEX) in wanted:
+            files.add(spec.path(INDEX), partial(render_term_page, spec, site))
+    extras: dict[str, Callable[[], bytes]] = {
+        INDEX: partial(render_index, specs, site),
+        OPML_FILE: partial(render_opml, specs, site),
+        STYLESHEET: stylesheet,
+    }
+    for path, make in extras.items():
+        if path in wanted:
+            files.add(path, make)
     return files
 
 
@@ -124,16 +161,6 @@ def _filled(
         entry_id: replace(entry, content_html=xml_clean(html[entry_id]))
         for entry_id, entry in entries.items()
     }
-
-
-def _add(
-    files: dict[str, bytes], path: str, wanted: Collection[str], make: Callable[[], bytes]
-) -> None:
-    if path not in wanted:
-        return
-    if path in files:
-        raise PublishError(path, "two outputs want the same file; refusing to write it twice")
-    files[path] = make()
 
 
 def _paths(spec: FeedSpec, site: Site) -> set[str]:
