@@ -1,0 +1,86 @@
+"""The article cache: which files a build reads again, and what `updated` becomes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from feeds.pipeline import build
+from tests.test_incremental import article, settings_for, write_seeds
+
+ARTICLE = "005_article.md"
+ID = "tag:127.0.0.1,2025:005_article"
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    write_seeds(tmp_path / "seeds", count=8)
+    assert build(settings_for(tmp_path), offline=True).ok
+    return tmp_path
+
+
+def item(work: Path) -> dict[str, object]:
+    feed = json.loads((work / "out" / "feed.json").read_text(encoding="utf-8"))
+    found: dict[str, object] = next(item for item in feed["items"] if item["id"] == ID)
+    return found
+
+
+def cached_names(work: Path) -> set[str]:
+    with sqlite3.connect(work / "state" / "state.db") as db:
+        return {name for (name,) in db.execute("SELECT name FROM article_cache")}
+
+
+def test_touching_a_file_keeps_its_updated_date(work: Path) -> None:
+    before = item(work)["date_modified"]
+    os.utime(work / "seeds" / ARTICLE, (1_740_000_000, 1_740_000_000))
+    assert build(settings_for(work), offline=True).ok
+    assert item(work)["date_modified"] == before
+
+
+def test_editing_a_file_makes_its_mtime_the_updated_date(work: Path) -> None:
+    path = work / "seeds" / ARTICLE
+    path.write_text(article(5, ["AI"], "A new paragraph."), encoding="utf-8")
+    os.utime(path, (1_740_000_000, 1_740_000_000))  # 2025-02-20T05:20:00+08:00
+    assert build(settings_for(work), offline=True).ok
+    assert item(work)["date_modified"] == "2025-02-20T05:20:00+08:00"
+    assert "A new paragraph." in str(item(work)["content_html"])
+
+
+def test_a_file_with_its_size_and_mtime_unchanged_is_not_read_again(work: Path) -> None:
+    path = work / "seeds" / ARTICLE
+    stat = path.stat()
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("Article 5", "Xrticle 5"), encoding="utf-8")  # same size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert build(settings_for(work), offline=True).ok
+    assert "Article 5" in str(item(work)["title"])  # the cached entry, as documented
+
+
+def test_another_base_url_empties_the_cache(work: Path) -> None:
+    base = "https://news.example/"
+    assert build(settings_for(work, base_url=base), offline=True).ok
+    feed = json.loads((work / "out" / "feed.json").read_text(encoding="utf-8"))
+    assert all(item["id"].startswith("tag:news.example,") for item in feed["items"])
+
+
+def test_drafts_stay_out_and_bad_articles_are_reported_on_every_build(work: Path) -> None:
+    draft = work / "seeds" / ARTICLE
+    draft.write_text(draft.read_text().replace("---\ntitle:", "---\ndraft: true\ntitle:", 1))
+    (work / "seeds" / "broken.md").write_text('---\ntitle: "x\ndate: [\n---\nBody\n')
+    for _ in range(2):
+        report = build(settings_for(work), offline=True)
+        assert report.drafts == 1
+        assert [error.where.split(":")[0] for error in report.rejected] == ["broken.md"]
+        assert ID.encode() not in (work / "out" / "feed.json").read_bytes()
+    assert "broken.md" not in cached_names(work)
+
+
+def test_deleted_articles_leave_the_cache(work: Path) -> None:
+    (work / "seeds" / ARTICLE).unlink()
+    assert build(settings_for(work), offline=True).ok
+    assert ARTICLE not in cached_names(work)
+    assert len(cached_names(work)) == 7
