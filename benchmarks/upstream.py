@@ -24,8 +24,9 @@ _PARAGRAPH = (
 )
 
 
-def feed_document(number: int, entries: int) -> bytes:
-    start = datetime(2025, 2, 1, tzinfo=UTC) - timedelta(hours=number)
+def feed_document(number: int, entries: int, now: datetime) -> bytes:
+    # Recent dates: the store's retention (90 days) would drop older entries unstored.
+    start = now - timedelta(minutes=number)
     items = []
     for index in range(entries):
         when = format_datetime(start - timedelta(minutes=37 * index))
@@ -88,7 +89,8 @@ class _Server(ThreadingHTTPServer):
 
 @contextmanager
 def serving(feeds: int, entries: int) -> Iterator[_Server]:
-    server = _Server([feed_document(number, entries) for number in range(feeds)])
+    now = datetime.now(UTC).replace(microsecond=0)
+    server = _Server([feed_document(number, entries, now) for number in range(feeds)])
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
