@@ -28,6 +28,11 @@ from feeds.normalize.identity import canonical_link
 
 def merge_entries(seeds: Iterable[Entry], upstream: Iterable[Entry]) -> list[Entry]:
     """Seeds and upstream entries, with every article once."""
+    seeds, upstream = list(seeds), list(upstream)
+    if not upstream and len({entry.id for entry in seeds}) == len(seeds):
+        # Seeds alone never merge (distinct ids; links join across sources only): skip the
+        # grouping, which canonicalizes every link.
+        return sorted(seeds, key=lambda e: (e.published, e.updated, e.id), reverse=True)
     candidates = [(True, entry) for entry in seeds] + [(False, entry) for entry in upstream]
     groups = _groups(candidates)
     merged = [_merge(group) for group in groups]
