@@ -73,8 +73,13 @@ def _tree(root: int) -> list[int]:
     found = [root]
     index = 0
     while index < len(found):
-        # A child forked by any thread of the process is listed under that thread.
-        for task in Path(f"/proc/{found[index]}/task").glob("*/children"):
+        # A child forked by any thread of the process is listed under that thread; the
+        # process may be gone by now.
+        try:
+            tasks = list(Path(f"/proc/{found[index]}/task").glob("*/children"))
+        except OSError:
+            tasks = []
+        for task in tasks:
             try:
                 found.extend(int(pid) for pid in task.read_text().split())
             except (OSError, ValueError):
