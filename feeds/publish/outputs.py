@@ -9,15 +9,15 @@ removed by someone) is rendered, and written only if its bytes differ.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from feeds.errors import PublishError
 from feeds.merge.article_cache import guarded, html_digest, transaction
 from feeds.merge.seeds import SeedContents
 from feeds.merge.store import Store
 from feeds.model import Entry, FeedSpec
-from feeds.publish.write import WriteReport, safe_path, write_tree
+from feeds.publish.write import WriteReport, write_tree
 from feeds.render.incremental import Digests, code_fingerprint, render_outputs
 from feeds.render.site import Site
 
@@ -31,7 +31,7 @@ class OutputRecord:
 
     def __init__(self, store: Store, out: Path) -> None:
         self.store = store
-        self.out = out
+        self.root = str(out)
         self.key = str(out.resolve())
         with transaction(store) as db:
             db.execute(SCHEMA)
@@ -45,27 +45,36 @@ class OutputRecord:
             ).fetchall()
         kept = set()
         for path, digest, size, mtime_ns in rows:
-            if digests.get(path) == digest and _stat(self.out, path) == (size, mtime_ns):
+            if digests.get(path) == digest and _stat(self.root, path) == (size, mtime_ns):
                 kept.add(path)
         return kept
 
-    def record(self, digests: Mapping[str, str | None], report: WriteReport) -> None:
-        """After writing: every path with a digest, as it now is on disk."""
-        failed = {error.where for error in report.errors}
-        rows = []
-        for path, digest in digests.items():
-            stat = _stat(self.out, path)
-            if digest is not None and stat is not None and path not in failed:
+    def record(
+        self, digests: Mapping[str, str | None], changed: Collection[str], report: WriteReport
+    ) -> None:
+        """After writing: the `changed` paths as they now are on disk; rows of paths no
+        longer produced go (the others stand as they were)."""
+        done = set(report.written) | set(report.unchanged)  # a failed write is retried
+        rows, dropped = [], []
+        for path in changed:
+            digest, stat = digests.get(path), _stat(self.root, path)
+            if digest is None or stat is None or path not in done:
+                dropped.append((self.key, path))
+            else:
                 rows.append((self.key, path, digest, *stat))
         with transaction(self.store) as db:
-            db.execute("DELETE FROM output_digests WHERE out = ?", (self.key,))
-            db.executemany("INSERT INTO output_digests VALUES (?, ?, ?, ?, ?)", rows)
+            known = db.execute("SELECT path FROM output_digests WHERE out = ?", (self.key,))
+            dropped += [(self.key, path) for (path,) in known.fetchall() if path not in digests]
+            db.executemany("DELETE FROM output_digests WHERE out = ? AND path = ?", dropped)
+            db.executemany("INSERT OR REPLACE INTO output_digests VALUES (?, ?, ?, ?, ?)", rows)
 
 
-def _stat(out: Path, relative: str) -> tuple[int, int] | None:
+def _stat(root: str, relative: str) -> tuple[int, int] | None:
+    # os.path rather than pathlib: this runs for every output file of every build. The
+    # paths are ours (feed folders are slugs), and a stat outside out/ would do no harm.
     try:
-        stat = safe_path(out, relative).stat()
-    except (OSError, PublishError):
+        stat = os.stat(os.path.join(root, relative))  # noqa: PTH116, PTH118
+    except OSError:
         return None
     return stat.st_size, stat.st_mtime_ns
 
@@ -85,6 +94,7 @@ def publish(
     wanted = [path for path in before if path not in kept]
     files = render_outputs(specs, site, wanted, seeds.load, seeds.__contains__)
     report = write_tree(out, files, keep=kept)
-    # Seed entries rendered just now have a digest now: record the whole set again.
-    record.record(Digests(site, content, code).outputs(specs), report)
+    if None in before.values():  # seed entries rendered just now have a digest now
+        before = Digests(site, content, code).outputs(specs)
+    record.record(before, wanted, report)
     return report
