@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 
+from feeds.normalize import batch
 from feeds.pipeline import build
 from tests.test_incremental import article, settings_for, write_seeds
 
 ARTICLE = "005_article.md"
 ID = "tag:127.0.0.1,2025:005_article"
+BASE = "http://127.0.0.1:8080/"
 
 
 @pytest.fixture
@@ -84,3 +87,34 @@ def test_deleted_articles_leave_the_cache(work: Path) -> None:
     assert build(settings_for(work), offline=True).ok
     assert ARTICLE not in cached_names(work)
     assert len(cached_names(work)) == 7
+
+
+@pytest.mark.parametrize("threads", [False, True], ids=["forked", "fork server"])
+def test_a_process_pool_parses_and_renders_like_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: bool
+) -> None:
+    write_seeds(tmp_path / "seeds", count=6)
+    parse_jobs = [
+        batch.ParseJob(path.name, str(path), path.stat().st_mtime_ns, BASE, "Asia/Shanghai")
+        for path in sorted((tmp_path / "seeds").iterdir())
+    ]
+    here = [batch.parse_one(job) for job in parse_jobs]
+    render_jobs = [
+        batch.RenderJob(p.name, j.path, p.digest, None)
+        for p, j in zip(here, parse_jobs, strict=True)
+    ]
+    rendered_here = [batch.render_one(job) for job in render_jobs]
+    monkeypatch.setattr(batch, "POOL_MIN", 2)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)  # a second thread: forking is unsafe then
+    if threads:
+        other.start()
+    try:
+        assert batch.parse_articles(parse_jobs) == here
+        assert batch.render_bodies(render_jobs) == rendered_here
+    finally:
+        stop.set()
+        if threads:
+            other.join()
+    assert all(result.entry is not None for result in here)
+    assert all(result.html for result in rendered_here)
