@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import markdown_it_pyrs
-from markdown_it import MarkdownIt
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 # CommonMark with tables and strikethrough, as Hugo's Goldmark renders them.
 _PLUGINS = ["table", "strikethrough"]
@@ -64,6 +67,9 @@ def _risky(text: str) -> bool:
 
 @lru_cache(maxsize=1)
 def reference() -> MarkdownIt:
+    # Imported when first needed: most builds never need it, and it takes a while to load.
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("commonmark").enable(_PLUGINS)
 
 
