@@ -89,12 +89,13 @@ def publish(
     def content(entry: Entry) -> str | None:
         return seeds.digest(entry.id) if entry.id in seeds else html_digest(entry.content_html)
 
-    before = Digests(site, content, code).outputs(specs)
+    digests = Digests(site, content, code)
+    before = digests.outputs(specs)
     kept = record.unchanged(before)
     wanted = [path for path in before if path not in kept]
     files = render_outputs(specs, site, wanted, seeds.load, seeds.__contains__)
     report = write_tree(out, files, keep=kept)
     if None in before.values():  # seed entries rendered just now have a digest now
-        before = Digests(site, content, code).outputs(specs)
+        before = digests.outputs(specs)
     record.record(before, wanted, report)
     return report

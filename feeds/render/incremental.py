@@ -55,15 +55,16 @@ class Digests:
         self.site = site
         self.content = content
         self.base = _hash(code, site.title, site.base_url, *site.formats)
-        self._entries: dict[str, tuple[Entry, str | None]] = {}
+        # entry id -> (entry, digest of its content, digest of the entry)
+        self._entries: dict[str, tuple[Entry, str | None, str | None]] = {}
 
     def entry(self, entry: Entry) -> str | None:
-        known = self._entries.get(entry.id)
-        if known is not None and (known[0] is entry or known[0] == entry):
-            return known[1]
         content = self.content(entry)
+        known = self._entries.get(entry.id)
+        if known is not None and known[1] == content and (known[0] is entry or known[0] == entry):
+            return known[2]
         digest = None if content is None else _hash(*_fields(entry), content)
-        self._entries[entry.id] = (entry, digest)
+        self._entries[entry.id] = (entry, content, digest)
         return digest
 
     def feed(self, spec: FeedSpec) -> str | None:
