@@ -63,7 +63,10 @@ GOOD: dict[str, dict[str, Any]] = {
 
 BAD: dict[str, str] = {
     # The YAML parser's line, counted in the file (line 1 is the opening '---').
-    "broken_yaml_names_the_line.md": "broken_yaml_names_the_line.md:4: broken YAML front matter",
+    "broken_yaml_names_the_line.md": "broken_yaml_names_the_line.md:3: broken YAML front matter",
+    "broken_yaml_after_blank_lines_names_the_file_line.md": (
+        "broken_yaml_after_blank_lines_names_the_file_line.md:6: broken YAML front matter"
+    ),
     "no_title_is_rejected.md": "no title in the front matter",
     "title_list_is_rejected.md": "title must be text",
     "no_date_is_rejected.md": "no date in the front matter",

@@ -126,7 +126,10 @@ def _split(name: str, text: str) -> tuple[dict[str, Any], str]:
         meta, body = frontmatter.parse(text, handler=_HANDLER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{name}:{mark.line + 2}" if mark is not None else name
+        # The YAML text python-frontmatter hands over starts right after the opening
+        # '---' (its line 0 is the rest of that line), after any blank lines it stripped.
+        opening = text[: len(text) - len(text.lstrip())].count("\n") + 1
+        where = f"{name}:{opening + mark.line}" if mark is not None else name
         problem = getattr(exc, "problem", None) or str(exc)
         raise ArticleError(where, f"broken YAML front matter: {problem}") from None
     if not isinstance(meta, dict) or not meta:
