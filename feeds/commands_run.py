@@ -19,9 +19,9 @@ import socket
 import sys
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
-import uvicorn
 
 from feeds.cli import (
     EXIT_LOCKED,
@@ -35,13 +35,17 @@ from feeds.cli import (
     writer_lock,
 )
 from feeds.errors import ConfigError, FeedsError, LockError
-from feeds.jobs import PipelineWork, describe, problems
 from feeds.merge.store import Store
 from feeds.model import Source
-from feeds.publish.serve import create_app, listen, max_age_of
-from feeds.scheduler import Daemon
 from feeds.settings import Settings
 from feeds.sources.catalog import load_catalog
+
+if TYPE_CHECKING:
+    import uvicorn
+
+# The daemon's parts (uvicorn, starlette, APScheduler, httpx) are imported inside the
+# functions that use them: every `feeds` command imports this module, and `feeds build`
+# should not pay for them.
 
 log = logging.getLogger("feeds.run")
 
@@ -66,6 +70,8 @@ def run_command(
     stop = Stop()
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, stop.on_signal)
+    from feeds.publish.serve import listen  # local: see the comment at the top
+
     try:
         # Bound before the first build, so a port in use is an error at once.
         listener = listen(host, port)
@@ -92,6 +98,11 @@ def serve_and_refresh(
     strict: bool,
     wait: float,
 ) -> int:
+    # local: see the comment at the top
+    from feeds.jobs import PipelineWork, describe, problems
+    from feeds.publish.serve import max_age_of
+    from feeds.scheduler import Daemon
+
     work = PipelineWork(settings, store, sources, writer_lock(settings), wait=wait, cancel=stop)
     # Made before the first build: it remembers seeds/ as that build will read it.
     daemon = Daemon(
@@ -132,6 +143,10 @@ class Server:
     """uvicorn serving out/ (feeds/publish/serve.py) from a thread."""
 
     def __init__(self, settings: Settings, listener: socket.socket, max_age: int) -> None:
+        import uvicorn  # local: see the comment at the top
+
+        from feeds.publish.serve import create_app
+
         app = create_app(settings.out, settings.store, max_age)
         access = logging.getLogger("feeds.run").isEnabledFor(logging.DEBUG)
         config = uvicorn.Config(
@@ -141,7 +156,7 @@ class Server:
             timeout_graceful_shutdown=GRACE,
             lifespan="off",
         )
-        self.server = uvicorn.Server(config)
+        self.server: uvicorn.Server = uvicorn.Server(config)
         self.listener = listener
         self.out = settings.out
         self.thread = threading.Thread(

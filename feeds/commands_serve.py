@@ -13,7 +13,6 @@ import click
 
 from feeds.cli import EXIT_USAGE, config_options, main, settings_from
 from feeds.errors import ConfigError
-from feeds.publish.serve import serve
 
 HOST, PORT = "127.0.0.1", 8080
 
@@ -26,6 +25,9 @@ HOST, PORT = "127.0.0.1", 8080
 )
 def serve_command(host: str, port: int, **options: object) -> None:
     """Serve the output folder (feeds, index pages, OPML) and GET /healthz."""
+    # Imported here: uvicorn and starlette are only needed to serve, not by every command.
+    from feeds.publish.serve import serve
+
     settings = settings_from(options)
     try:
         serve(settings, host, port)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -30,8 +30,10 @@ from feeds.merge.store import Store
 from feeds.settings import Settings
 from feeds.sources.catalog import Catalog, load_catalog
 from feeds.sources.opml import export_opml, import_opml
-from feeds.sources.poll import PollResult, poll_sources
 from feeds.sources.state import SourceStatus
+
+if TYPE_CHECKING:
+    from feeds.sources.poll import PollResult
 
 HEADERS = ("name", "url", "last success", "last error", "failures", "entries", "next poll")
 ERROR_WIDTH = 60
@@ -152,6 +154,9 @@ def export_command(**options: object) -> None:
 @wait_option
 def fetch_command(names: tuple[str, ...], wait: float, **options: object) -> None:
     """Poll the sources now (all, or the NAMEs), even if not due; store, don't publish."""
+    # Imported here: httpx and the feed parsers are only needed to poll, not by every command.
+    from feeds.sources.poll import poll_sources
+
     settings = settings_from(options)
     catalog = catalog_of(settings)
     try:

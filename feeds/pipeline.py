@@ -14,26 +14,28 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from feeds.errors import ArticleError, FeedsError, PublishError
 from feeds.merge.dedupe import merge_entries
 from feeds.merge.seeds import read_seeds_cached
 from feeds.merge.store import Retention, Store
 from feeds.model import Entry, FeedSpec
-from feeds.normalize.article import Draft, parse_article, render_article
 from feeds.normalize.dates import file_time
 from feeds.publish.outputs import publish
 from feeds.publish.write import WriteReport
-from feeds.render import render_feed
-from feeds.render.index import render_pages
-from feeds.render.opml import OPML_FILE, render_opml
 from feeds.render.plan import plan_feeds
-from feeds.render.site import STYLESHEET, Site
-from feeds.render.stylesheet import stylesheet
+from feeds.render.site import Site
 from feeds.settings import Settings
 from feeds.sources.catalog import load_catalog
 from feeds.sources.local import list_articles, read_bytes
-from feeds.sources.poll import PollResult, poll_sources
+
+if TYPE_CHECKING:
+    from feeds.sources.poll import PollResult
+
+# Imported inside the functions that need them, so a build that does not need them does not
+# pay for importing them (about 0.2 s): the poller (httpx, asyncio, feedparser) only when
+# sources are polled, and the slow-path renderers (feedgen, jinja2) only by their callers.
 
 # Called as each article is read, with (its number, articles in all): the CLI's progress bar.
 Progress = Callable[[int, int], None]
@@ -83,6 +85,8 @@ def read_seeds(
     progress: Progress | None = None,
 ) -> list[Entry]:
     """Every article of seeds/ as an Entry; bad ones go to report.rejected (or raise)."""
+    from feeds.normalize.article import Draft, parse_article, render_article  # see the top
+
     entries: list[Entry] = []
     seen: dict[str, str] = {}
     articles = list_articles(settings.seeds)
@@ -110,6 +114,8 @@ def read_seeds(
 
 
 def render_files(feeds: tuple[FeedSpec, ...], site: Site) -> dict[str, bytes]:
+    from feeds.render import render_feed  # local: see the top
+
     files: dict[str, bytes] = {}
     for spec in feeds:
         for path, data in render_feed(spec, site).items():
@@ -121,6 +127,12 @@ def render_files(feeds: tuple[FeedSpec, ...], site: Site) -> dict[str, bytes]:
 
 def render_site(feeds: tuple[FeedSpec, ...], site: Site) -> dict[str, bytes]:
     """Every feed plus the files for people: index pages, feeds.opml and feed.xsl."""
+    # local: see the top
+    from feeds.render.index import render_pages
+    from feeds.render.opml import OPML_FILE, render_opml
+    from feeds.render.site import STYLESHEET
+    from feeds.render.stylesheet import stylesheet
+
     files = render_files(feeds, site)
     extras = {
         **render_pages(feeds, site),
@@ -145,6 +157,8 @@ def read_upstream(
     catalog = load_catalog(settings.sources, settings.timezone)
     report.source_errors.extend(catalog.errors)
     if not offline and catalog.enabled:
+        from feeds.sources.poll import poll_sources  # local: see the top
+
         report.polls = poll_sources(settings, store, catalog.enabled)
         report.source_errors.extend(poll.error for poll in report.polls if poll.error)
     store.prune(datetime.now(UTC), Retention(settings.retention_days, settings.retention_entries))

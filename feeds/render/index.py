@@ -13,13 +13,16 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
-
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from feeds.model import Entry, FeedSpec
 from feeds.render.opml import OPML_FILE
 from feeds.render.site import FILENAMES, Site
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 INDEX = "index.html"
 MEDIA_TYPES = {
@@ -30,14 +33,20 @@ MEDIA_TYPES = {
 LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 SECTIONS = (("all", "All entries"), ("tag", "Tags"), ("category", "Categories"))
 
-_environment = Environment(
-    loader=PackageLoader("feeds.render", "templates"),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+
+@cache
+def _environment() -> Environment:
+    # jinja2 is imported on first use: a build whose pages are all current never needs it.
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("feeds.render", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -113,7 +122,7 @@ def _render_term(spec: FeedSpec, site: Site) -> bytes:
 
 
 def _render(template: str, **context: object) -> bytes:
-    page = _environment.get_template(template)
+    page = _environment().get_template(template)
     return page.render(**context, when=_when, web_link=_web_link).encode()
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-
-from feedgen.feed import FeedGenerator
+from typing import TYPE_CHECKING
 
 from feeds.model import Entry, FeedSpec
 from feeds.render.site import (
@@ -24,10 +23,17 @@ from feeds.render.site import (
     content_html,
 )
 
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
+
 XSL_PI = '<?xml-stylesheet type="text/xsl" href="{href}"?>\n'
 
 
 def build(spec: FeedSpec, site: Site, fmt: str) -> FeedGenerator:
+    # feedgen (with lxml and dateutil) is imported on first use: builds write feeds from
+    # fragments (feeds/render/fragments.py) and only tests and the slow path call this.
+    from feedgen.feed import FeedGenerator
+
     generator = FeedGenerator()
     generator.load_extension("media")
     generator.load_extension("dc")
