@@ -124,7 +124,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("connect_timeout", 10, "Seconds to connect to an upstream.", parse_duration),
     Setting("timeout", 30, "Seconds for a whole upstream poll.", parse_duration),
     Setting("max_body", 10 * 1024 * 1024, "Largest upstream body, in bytes.", _positive_int),
-    Setting("retention_days", 90, "Days an upstream entry is kept.", _positive_int),
+    Setting(
+        "retention_days",
+        90,
+        "Days an upstream entry stays after its feed stopped listing it.",
+        _positive_int,
+    ),
     Setting("retention_entries", 1000, "Entries kept per upstream source.", _positive_int),
     Setting(
         "check_interval", 2, "Seconds between checks of seeds/ by `feeds run`.", parse_duration

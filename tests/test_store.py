@@ -80,12 +80,18 @@ def test_dated_entry_takes_its_new_dates(store: Store) -> None:
     assert store.entries()[0].published == NOW + timedelta(hours=1)
 
 
-def test_retention_by_age_skips_old_entries_and_prune_drops_them(store: Store) -> None:
+def test_retention_by_age_counts_from_the_last_poll_that_listed_the_entry(store: Store) -> None:
     keep = Retention(days=10, entries=100)
-    old = entry("old", NOW - timedelta(days=11))
-    assert store.save_entries("a", [old, entry("new")], set(), NOW, keep) == 1
-    assert [e.id for e in store.entries()] == ["new"]
+    old = entry("old", NOW - timedelta(days=400))  # an old post the upstream still lists
+    assert store.save_entries("a", [old, entry("new")], set(), NOW, keep) == 2
+    assert store.prune(NOW, keep) == 0
+    assert [e.id for e in store.entries()] == ["new", "old"]
+    # Five days later the upstream lists only "new": "old" has left its window.
+    store.save_entries("a", [entry("new")], set(), NOW + timedelta(days=5), keep)
+    assert store.prune(NOW + timedelta(days=9), keep) == 0
     assert store.prune(NOW + timedelta(days=11), keep) == 1
+    assert [e.id for e in store.entries()] == ["new"]
+    assert store.prune(NOW + timedelta(days=16), keep) == 1
     assert store.entries() == []
 
 

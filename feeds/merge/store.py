@@ -224,15 +224,13 @@ class Store:
         """Insert or update one poll's entries; returns how many are new and kept.
 
         An entry in `undated` (its dates were filled with the time first seen) that is
-        already stored keeps its stored dates. With `retention`, entries older than it are
-        not stored, and the source is trimmed to its newest `retention.entries`.
+        already stored keeps its stored dates. Every entry the upstream lists now is kept,
+        however old its date (retention by age counts from the last time it was listed, see
+        `prune`); with `retention`, the source is trimmed to its newest `retention.entries`.
         """
-        cutoff = _cutoff(seen_at, retention)
         with self._transaction() as db:
             fresh: list[str] = []
             for entry in entries:
-                if cutoff is not None and entry.published < cutoff:
-                    continue
                 if self._upsert(db, source, entry, entry.id in undated, seen_at):
                     fresh.append(entry.id)
             if retention is not None:
@@ -300,12 +298,18 @@ class Store:
         return [_entry_from_row(row) for row in rows]
 
     def prune(self, now: datetime, retention: Retention) -> int:
-        """Drop entries older than retention.days and beyond retention.entries per source."""
-        cutoff = _cutoff(now, retention)
-        assert cutoff is not None
+        """Drop entries the upstream stopped listing more than retention.days ago, and
+        those beyond retention.entries per source (newest kept).
+
+        Age counts from the last poll that listed the entry, not from its date: a feed
+        whose newest post is older than the retention still gets published, and an entry
+        outlives the upstream's window by retention.days.
+        """
+        cutoff = now - timedelta(days=retention.days)
         with self._transaction() as db:
             dropped = db.execute(
-                "DELETE FROM entries WHERE published_ts < ?", (cutoff.timestamp(),)
+                "DELETE FROM entries WHERE julianday(last_seen) < julianday(?)",
+                (cutoff.isoformat(),),
             ).rowcount
             return int(dropped) + _trim(db, retention.entries)
 
@@ -353,10 +357,6 @@ def _explain(exc: sqlite3.OperationalError) -> str:
     if "malformed" in text or "not a database" in text:
         return f"corrupt or not a feeds store ({text}); move it away"
     return text
-
-
-def _cutoff(now: datetime, retention: Retention | None) -> datetime | None:
-    return None if retention is None else now - timedelta(days=retention.days)
 
 
 def _trim(db: sqlite3.Connection, keep: int, source: str | None = None) -> int:
