@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import threading
 import zlib
 from collections.abc import AsyncIterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import brotli
 import httpx
@@ -148,3 +150,45 @@ def test_the_client_names_the_project_and_its_version() -> None:
     assert "br" in request.headers["accept-encoding"]
     assert "gzip" in request.headers["accept-encoding"]
     assert request.headers["if-none-match"] == '"v"'
+
+
+def test_answers_without_a_used_body_leave_the_connection_for_the_next_request() -> None:
+    """A 304 (and a small 404) is read to its end, so the pool reuses the connection."""
+    connections: list[object] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            connections.append(self.client_address)
+            super().setup()
+
+        def do_GET(self) -> None:
+            status, body = (304, b"") if self.path == "/fresh" else (404, b"gone" * 100)
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+
+    async def go() -> list[int]:
+        async with make_client(defaults(), connections=1) as client:
+            return [
+                (await fetch(client, base + path, max_body=1000, timeout=5.0)).status
+                for path in ("/fresh", "/missing", "/fresh")
+            ]
+
+    try:
+        assert asyncio.run(go()) == [304, 404, 304]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert len(connections) == 1

@@ -189,13 +189,19 @@ class Store:
         return None if row is None else _state_from_row(row)
 
     def save_source_state(self, state: SourceState) -> None:
-        values = [_to_sql(getattr(state, name)) for name in _STATE_FIELDS]
+        self.save_source_states([state])
+
+    def save_source_states(self, states: Iterable[SourceState]) -> None:
+        """Store several sources' states in one transaction (one commit, one fsync)."""
+        rows = [[_to_sql(getattr(state, name)) for name in _STATE_FIELDS] for state in states]
+        if not rows:
+            return
         marks = ", ".join("?" for _ in _STATE_FIELDS)
         with self._transaction() as db:
-            db.execute(
+            db.executemany(
                 f"INSERT OR REPLACE INTO sources ({', '.join(_STATE_FIELDS)}) "  # noqa: S608
                 f"VALUES ({marks})",
-                values,
+                rows,
             )
 
     def sources_status(self, names: Collection[str] | None = None) -> list[SourceStatus]:

@@ -59,6 +59,13 @@ class Parsed(Protocol):
     def ttl(self) -> int | None: ...
 
 
+# httpcore's pool scans each of its connections for every request it queues and every
+# answer it finishes, so its cost grows with the square of its size: 1,000 loopback 304s
+# took 3.7 s of CPU through one pool of 16 connections, 2.0 s through pools of 4. A poll
+# therefore spreads its sources over several small clients (the `concurrency` and
+# `per_host` limits still hold over all of them).
+POOL_CONNECTIONS = 4
+
 ParseFeed = Callable[[bytes, Mapping[str, str], str, Source, datetime], Parsed]
 
 
@@ -124,17 +131,29 @@ async def poll_sources_async(
         return skipped
     poll = _Poll(settings, store, parse or _default_parser(settings), now)
     async with contextlib.AsyncExitStack() as stack:
-        if client is None:
-            client = await stack.enter_async_context(make_client(settings))
-        poll.client = client
+        if client is not None:
+            clients = [client]
+        else:
+            pools = -(-min(settings.concurrency, len(chosen)) // POOL_CONNECTIONS)  # ceiling
+            connections = -(-settings.concurrency // pools)
+            clients = [
+                await stack.enter_async_context(make_client(settings, connections))
+                for _ in range(pools)
+            ]
         poll.executor = stack.enter_context(ThreadPoolExecutor(1, "feeds-parse"))
         results = await asyncio.gather(
-            *(poll.one(source, state) for source, state in chosen), return_exceptions=True
+            *(
+                poll.one(source, state, clients[number % len(clients)])
+                for number, (source, state) in enumerate(chosen)
+            ),
+            return_exceptions=True,
         )
-    return skipped + [
-        _crashed(source, state, result) if isinstance(result, BaseException) else result
-        for (source, state), result in zip(chosen, results, strict=True)
-    ]
+    return skipped + poll.flush(
+        [
+            _crashed(source, state, result) if isinstance(result, BaseException) else result
+            for (source, state), result in zip(chosen, results, strict=True)
+        ]
+    )
 
 
 def select(
@@ -184,13 +203,24 @@ class _Poll:
     store: Store
     parse: ParseFeed
     now: datetime
-    client: httpx.AsyncClient | None = None
     executor: Executor | None = None
 
     def __post_init__(self) -> None:
         self.overall = asyncio.Semaphore(self.settings.concurrency)
+        self.states: list[SourceState] = []  # each polled source's new state, for flush()
         self.hosts: dict[str, asyncio.Semaphore] = {}
         self.random = random.Random()  # noqa: S311 - jitter, not secrets
+
+    def flush(self, results: list[PollResult]) -> list[PollResult]:
+        """Store the sources' new states in one transaction: one commit per poll, not one per
+        source (1,000 commits took 0.8 s). Entries are stored as each source is parsed; if the
+        process dies before this, those sources keep their old state and are polled again,
+        and storing the same entries again changes nothing."""
+        try:
+            self.store.save_source_states(self.states)
+        except StoreError as error:  # a result that failed already keeps its first error
+            return [result if result.error else _unsaved(result, error) for result in results]
+        return results
 
     @contextlib.asynccontextmanager
     async def slot(self, url: str) -> AsyncIterator[None]:
@@ -201,19 +231,22 @@ class _Poll:
         async with per_host, self.overall:
             yield
 
-    async def one(self, source: Source, state: SourceState) -> PollResult:
+    async def one(
+        self, source: Source, state: SourceState, client: httpx.AsyncClient
+    ) -> PollResult:
         started = time.perf_counter()
         try:
-            result = await self._poll(source, state)
+            result = await self._poll(source, state, client)
         except (SourceError, StoreError) as error:
             result = self._failed(source, state, error)
         return replace(result, seconds=time.perf_counter() - started)
 
-    async def _poll(self, source: Source, state: SourceState) -> PollResult:
-        assert self.client is not None
+    async def _poll(
+        self, source: Source, state: SourceState, client: httpx.AsyncClient
+    ) -> PollResult:
         async with self.slot(state.url):
             fetched = await fetch(
-                self.client,
+                client,
                 state.url,
                 headers=policy.conditional_headers(state),
                 max_body=self.settings.max_body,
@@ -272,7 +305,7 @@ class _Poll:
         error: FeedsError | None = None,
     ) -> PollResult:
         after, moved = policy.track_redirects(after, reply)
-        self.store.save_source_state(after)
+        self.states.append(after)
         notes: tuple[str, ...] = ()
         if moved:
             notes = (f"moved permanently to {moved}; now polling it (update {source.where})",)
@@ -281,9 +314,12 @@ class _Poll:
     def _failed(self, source: Source, state: SourceState, error: FeedsError) -> PollResult:
         jitter = self.random.random()
         after = policy.after_failure(state, self.now, source.interval, error.problem, jitter)
-        with contextlib.suppress(StoreError):  # the error we report is the first one
-            self.store.save_source_state(after)
+        self.states.append(after)
         return PollResult(source.name, state.url, FAILED, 0, 0.0, error, (), after.next_poll)
+
+
+def _unsaved(result: PollResult, error: StoreError) -> PollResult:
+    return replace(result, status=FAILED, error=error)
 
 
 def _crashed(source: Source, state: SourceState, exc: BaseException) -> PollResult:
