@@ -254,13 +254,17 @@ class Daemon:
         Retry-After, feed hints), so the poll finds the source due instead of skipping it."""
         if next_poll is None:
             return
-        job = self.scheduler.get_job(f"poll:{name}")
-        if job is None:
-            return
-        at = next_poll + _jitter(job.trigger.interval.total_seconds())
+        # Every call into the scheduler from a job happens under _state after checking
+        # `stopping`: APScheduler 3's shutdown(wait=True) holds its job-store lock while it
+        # waits for running jobs, so a job calling get_job() during shutdown deadlocks.
         with self._state:
-            if not self.stopping.is_set():
-                job.modify(next_run_time=max(at, datetime.now(UTC)))
+            if self.stopping.is_set():
+                return
+            job = self.scheduler.get_job(f"poll:{name}")
+            if job is None:
+                return
+            at = next_poll + _jitter(job.trigger.interval.total_seconds())
+            job.modify(next_run_time=max(at, datetime.now(UTC)))
 
     def _log_error(self, job: str, error: FeedsError) -> None:
         # A job that gave up waiting for the lock because we are stopping is no news.

@@ -141,12 +141,10 @@ class Daemon:
     def signal(self, number: int) -> int:
         assert self.process is not None
         self.process.send_signal(number)
-        # Usually under a second; 30 s because one full-suite run on a loaded 2-core CI
-        # machine once took over 10 s (cause not found yet: see the note on issue #4).
         try:
-            return self.process.wait(30)
+            return self.process.wait(10)
         except subprocess.TimeoutExpired:
-            pytest.fail(f"feeds run did not exit within 30 s of the signal:\n{self.output()}")
+            pytest.fail(f"feeds run did not exit within 10 s of the signal:\n{self.output()}")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

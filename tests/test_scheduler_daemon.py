@@ -145,3 +145,36 @@ def test_after_a_restart_an_overdue_source_is_polled_at_once_and_a_waiting_one_w
     with running(seeds, waiting, Source("often", "http://127.0.0.1:9/o", interval=1)):
         time.sleep(1.5)
         assert waiting.polls == [], "polled before the store said it was due"
+
+
+class PollDuringStop(RecordingWork):
+    """A poll still running when stop() begins, which then reports when to poll next."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.polling = threading.Event()
+        self.proceed = threading.Event()
+
+    def poll(self, name: str) -> Polled:
+        self.polling.set()
+        self.proceed.wait(10)
+        self.polls.append(name)
+        return Polled(False, f"poll {name}", datetime.now(UTC) + timedelta(seconds=30))
+
+
+def test_stop_while_a_poll_is_running_does_not_deadlock(seeds: Path) -> None:
+    # APScheduler 3's shutdown(wait=True) holds its job-store lock while it waits for the
+    # running poll; a poll that then moved its own next run (get_job) hung `feeds run`.
+    work = PollDuringStop()
+    work.first_due = datetime.now(UTC) - timedelta(seconds=1)
+    daemon = Daemon(seeds, 0.2, [Source("loop", "http://127.0.0.1:9/", interval=1)], work)
+    daemon.start()
+    assert work.polling.wait(10), "the overdue source was not polled"
+    stopper = threading.Thread(target=daemon.stop)
+    stopper.start()
+    assert wait_for(lambda: daemon.stopping.is_set())
+    time.sleep(0.2)  # let shutdown() take its locks before the poll returns
+    work.proceed.set()
+    stopper.join(10)
+    assert not stopper.is_alive(), "stop() hung behind the poll in progress"
+    assert work.polls == ["loop"]
