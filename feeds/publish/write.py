@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
-import tempfile
 from collections import deque
 from collections.abc import Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,8 +23,10 @@ from pathlib import Path
 from feeds.errors import PublishError
 
 MANIFEST = ".feeds-manifest.json"
+TEMPORARY = ".tmp-"  # the prefix of files being written
 WRITERS = 4  # threads writing files at once
 PENDING = 64  # files handed to them and not written yet, at most
+_numbers = itertools.count()  # names of temporary files (next() is atomic under the GIL)
 
 
 @dataclass
@@ -123,23 +125,45 @@ def read_manifest(out: Path) -> dict[str, str]:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary file in the same folder and a rename."""
+    # os rather than pathlib or tempfile: this runs for every file a build writes, and
+    # their objects cost more than the system calls. The temporary's name is unique to
+    # this process (pid and a counter) and O_EXCL refuses a leftover of the same name.
+    target = os.fspath(path)
+    folder, name = os.path.split(target)
     temporary = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)  # noqa: PTH101 - mkstemp makes 0600; readers need 0644
-        Path(temporary).replace(path)
+        handle, temporary = _create_temporary(folder, os.path.splitext(name)[1])  # noqa: PTH122
+        try:
+            os.fchmod(handle, 0o644)  # readers need 0644 whatever the umask
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view) :]
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+        os.replace(temporary, target)  # noqa: PTH105
         temporary = None
     except OSError as exc:
-        raise PublishError(str(path), f"cannot write: {exc.strerror or exc}") from None
+        raise PublishError(target, f"cannot write: {exc.strerror or exc}") from None
     finally:
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)  # noqa: PTH108
+
+
+def _create_temporary(folder: str, suffix: str) -> tuple[int, str]:
+    """An open new file `.tmp-<pid>-<n><suffix>` in `folder` (made when missing)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        name = f"{TEMPORARY}{os.getpid()}-{next(_numbers)}{suffix}"
+        temporary = os.path.join(folder, name)  # noqa: PTH118
+        try:
+            return os.open(temporary, flags, 0o600), temporary
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            os.makedirs(folder, exist_ok=True)  # noqa: PTH103
+            return os.open(temporary, flags, 0o600), temporary
 
 
 def _write_if_changed(path: Path, data: bytes) -> bool:
@@ -152,9 +176,10 @@ def _write_if_changed(path: Path, data: bytes) -> bool:
 
 def _same_bytes(path: Path, data: bytes) -> bool:
     try:
-        if path.stat().st_size != len(data):
+        if os.stat(path).st_size != len(data):  # noqa: PTH116 - hot path, see write_atomic
             return False
-        return path.read_bytes() == data
+        with open(path, "rb") as stream:  # noqa: PTH123
+            return stream.read() == data
     except OSError:
         return False
 
