@@ -20,6 +20,8 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
+from multiprocessing.context import BaseContext
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -69,12 +71,19 @@ class RenderJob:
     path: str
     digest: str  # what parse_articles saw
     base: str | None  # the entry's link, against which relative URLs resolve
+    entry: Entry | None = None  # handed to `finish` with its HTML
 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
     name: str
     html: str | None  # None: the file changed since it was parsed (or vanished)
+    made: Any = None  # what `finish` made of the entry and its HTML, in the worker
+
+
+# Work on a rendered entry that should happen in the worker too (render/fragments.py makes
+# the entry's feed fragments): (the job's entry, its HTML) -> anything picklable.
+Finish = Callable[[Entry, str], Any]
 
 
 def digest_of(data: bytes) -> str:
@@ -88,8 +97,8 @@ def parse_articles(
     return run(parse_one, jobs, done)
 
 
-def render_bodies(jobs: Sequence[RenderJob]) -> list[Rendered]:
-    return run(render_one, jobs)
+def render_bodies(jobs: Sequence[RenderJob], finish: Finish | None = None) -> list[Rendered]:
+    return run(partial(render_one, finish=finish) if finish else render_one, jobs)
 
 
 def parse_one(job: ParseJob) -> Parsed:
@@ -111,7 +120,7 @@ def parse_one(job: ParseJob) -> Parsed:
     return Parsed(job.name, len(data), job.mtime_ns, digest, article.entry)
 
 
-def render_one(job: RenderJob) -> Rendered:
+def render_one(job: RenderJob, finish: Finish | None = None) -> Rendered:
     try:
         with open(job.path, "rb") as handle:  # noqa: PTH123 - the hot path, no Path object
             data = handle.read()
@@ -119,7 +128,10 @@ def render_one(job: RenderJob) -> Rendered:
         return Rendered(job.name, None)
     if digest_of(data) != job.digest:
         return Rendered(job.name, None)
-    return Rendered(job.name, render_markdown(article_body(data), job.base))
+    html = render_markdown(article_body(data), job.base)
+    if finish is None or job.entry is None:
+        return Rendered(job.name, html)
+    return Rendered(job.name, html, finish(job.entry, html))
 
 
 class _BodyOnly(YAMLHandler):
@@ -144,13 +156,24 @@ def run(
     done: Callable[[int], None] | None = None,
 ) -> list[Result]:
     """`function` over `jobs` in order, in a pool of one worker per core when it pays."""
-    workers = min(os.cpu_count() or 1, 8)
+    workers = pool_workers()
     if len(jobs) < POOL_MIN or workers < 2:
         return _collect(map(function, jobs), done)
-    method = "fork" if threading.active_count() == 1 else "forkserver"
-    context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(workers, mp_context=pool_context()) as pool:
         return _collect(pool.map(function, jobs, chunksize=CHUNK), done)
+
+
+def pool_workers() -> int:
+    """One worker per core, up to 8."""
+    return min(os.cpu_count() or 1, 8)
+
+
+def pool_context() -> BaseContext:
+    """How a pool made now should start its workers: forked when this process has a single
+    thread (the CLI), from a fork server otherwise (the daemon has threads, and forking them
+    is unsafe). Shared with the poller's parse pool (feeds/sources/parse_pool.py)."""
+    method = "fork" if threading.active_count() == 1 else "forkserver"
+    return multiprocessing.get_context(method)
 
 
 def _collect(results: Iterable[Result], done: Callable[[int], None] | None) -> list[Result]:
