@@ -223,3 +223,34 @@ def test_a_store_locked_before_its_first_migration_is_a_clear_error(tmp_path: Pa
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_entries_version_changes_with_what_builds_publish_only(store: Store) -> None:
+    versions = [store.entries_version()]
+
+    def poll(*entries: Entry, at: datetime = NOW) -> None:
+        store.save_entries("a", list(entries), frozenset(), at)
+        versions.append(store.entries_version())
+
+    poll(entry("1"), entry("2"))  # new entries
+    poll(entry("1"), entry("2"), at=NOW + timedelta(hours=1))  # listed again, as they were
+    poll(entry("1", title="T2"), entry("2"))  # a title changed
+    poll(entry("2"))  # one no longer listed: still stored, unchanged
+    assert versions[1] != versions[0]
+    assert versions[2] == versions[1]
+    assert versions[3] != versions[2]
+    assert versions[4] == versions[3]
+    # Pruning what expired changes it; pruning nothing does not.
+    before = store.entries_version()
+    assert store.prune(NOW + timedelta(days=1), Retention(days=30, entries=100)) == 0
+    assert store.entries_version() == before
+    assert store.prune(NOW + timedelta(days=60), Retention(days=30, entries=100)) == 2
+    assert store.entries_version() != before
+
+
+def test_entries_version_survives_reopening(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "state.db") as first:
+        first.save_entries("a", [entry("1")], frozenset(), NOW)
+        version = first.entries_version()
+    with Store.open(tmp_path / "state.db") as second:
+        assert second.entries_version() == version != 0

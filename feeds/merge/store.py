@@ -56,6 +56,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, ok INTEGER NOT NULL,
             summary TEXT NOT NULL)""",
     ),
+    (
+        # Counts changes to what builds publish of the entries (see entries_version).
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+        "INSERT INTO meta (key, value) VALUES ('entries_version', 0)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUILDS_KEPT = 100
@@ -63,6 +68,11 @@ BUILDS_KEPT = 100
 _STATE_FIELDS = tuple(f.name for f in fields(SourceState))
 _DATE_FIELDS = frozenset(
     {"last_success", "last_error_at", "next_poll", "retry_after", "published", "updated"}
+)
+# What a build publishes of a stored entry (id aside), in the order _upsert compares them.
+_PUBLISHED_COLUMNS = (
+    "source, title, published, updated, content_html, summary, link, categories, tags, "
+    "language, thumbnail, source_name, origin"
 )
 _ENTRY_COLUMNS = (
     "id, title, published, updated, content_html, summary, link, categories, tags, "
@@ -236,11 +246,16 @@ class Store:
         """
         with self._transaction() as db:
             fresh: list[str] = []
+            changed = 0
             for entry in entries:
-                if self._upsert(db, source, entry, entry.id in undated, seen_at):
+                new, different = self._upsert(db, source, entry, entry.id in undated, seen_at)
+                changed += different
+                if new:
                     fresh.append(entry.id)
             if retention is not None:
-                _trim(db, retention.entries, source)
+                changed += _trim(db, retention.entries, source)
+            if changed:
+                _bump(db)
             if not fresh:
                 return 0
             marks = ", ".join("?" for _ in fresh)
@@ -252,9 +267,12 @@ class Store:
 
     def _upsert(
         self, db: sqlite3.Connection, source: str, entry: Entry, undated: bool, seen_at: datetime
-    ) -> bool:
+    ) -> tuple[bool, bool]:
+        """(new, changed): whether the entry was not stored, and whether what a build
+        publishes of it differs from what was stored (always, for a new one)."""
         old = db.execute(
-            "SELECT published, updated, first_seen, undated FROM entries WHERE id = ?",
+            f"SELECT published, updated, first_seen, undated, {_PUBLISHED_COLUMNS} "  # noqa: S608
+            "FROM entries WHERE id = ?",
             (entry.id,),
         ).fetchone()
         published, updated = entry.published, entry.updated
@@ -263,33 +281,37 @@ class Store:
             first_seen = old[2]
             if undated:
                 published, updated = _parse_date(old[0]), _parse_date(old[1])
+        published_values = (
+            source,
+            entry.title,
+            published.isoformat(),
+            updated.isoformat(),
+            entry.content_html,
+            entry.summary,
+            entry.link,
+            json.dumps(list(entry.categories), ensure_ascii=False),
+            json.dumps(list(entry.tags), ensure_ascii=False),
+            entry.language,
+            entry.thumbnail,
+            entry.source_name,
+            entry.origin,
+        )
         db.execute(
-            "INSERT OR REPLACE INTO entries (id, source, title, published, published_ts, "
-            "updated, content_html, summary, link, categories, tags, language, thumbnail, "
-            "source_name, origin, first_seen, last_seen, undated) "
+            f"INSERT OR REPLACE INTO entries ({_PUBLISHED_COLUMNS}, id, published_ts, "  # noqa: S608
+            "first_seen, last_seen, undated) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
+                *published_values,
                 entry.id,
-                source,
-                entry.title,
-                published.isoformat(),
                 published.timestamp(),
-                updated.isoformat(),
-                entry.content_html,
-                entry.summary,
-                entry.link,
-                json.dumps(list(entry.categories), ensure_ascii=False),
-                json.dumps(list(entry.tags), ensure_ascii=False),
-                entry.language,
-                entry.thumbnail,
-                entry.source_name,
-                entry.origin,
                 first_seen,
                 seen_at.isoformat(),
                 int(undated and (old is None or bool(old[3]))),
             ),
         )
-        return old is None
+        if old is None:
+            return True, True
+        return False, tuple(old[4:]) != published_values
 
     def entries(self, sources: Iterable[str] | None = None) -> list[Entry]:
         """Stored upstream entries (of `sources` only, when given), newest first."""
@@ -317,7 +339,20 @@ class Store:
                 "DELETE FROM entries WHERE julianday(last_seen) < julianday(?)",
                 (cutoff.isoformat(),),
             ).rowcount
-            return int(dropped) + _trim(db, retention.entries)
+            dropped = int(dropped) + _trim(db, retention.entries)
+            if dropped:
+                _bump(db)
+            return dropped
+
+    def entries_version(self) -> int:
+        """A number that changes whenever an entry is added, removed, or changed in
+        anything a build publishes (not when a poll merely lists it again): a build that
+        finds it as it was last time knows the upstream part of its input is unchanged."""
+        with self._guard():
+            row = self.connection.execute(
+                "SELECT value FROM meta WHERE key = 'entries_version'"
+            ).fetchone()
+        return int(row[0])
 
     # -- slugs and builds -----------------------------------------------------------------
 
@@ -375,6 +410,10 @@ def _trim(db: sqlite3.Connection, keep: int, source: str | None = None) -> int:
         [*params, keep],
     ).rowcount
     return int(deleted)
+
+
+def _bump(db: sqlite3.Connection) -> None:
+    db.execute("UPDATE meta SET value = value + 1 WHERE key = 'entries_version'")
 
 
 def _to_sql(value: object) -> object:
