@@ -22,9 +22,19 @@ from feeds.errors import (
     StoreError,
 )
 from feeds.model import Entry, FeedSpec, Source
-from feeds.normalize.article import read_article
 from feeds.pipeline import BuildReport, build
 from feeds.settings import SETTINGS, Setting, Settings, defaults, load
+
+
+def __getattr__(name: str) -> object:
+    # read_article on first use: it loads the YAML, Markdown and sanitizing libraries, which
+    # a command that reads no article (an up-to-date build, serve, sources) never needs.
+    if name == "read_article":
+        from feeds.normalize.article import read_article
+
+        return read_article
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "SETTINGS",

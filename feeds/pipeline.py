@@ -17,25 +17,23 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from feeds.errors import ArticleError, FeedsError, PublishError
-from feeds.merge.dedupe import merge_entries
-from feeds.merge.seeds import read_seeds_cached
 from feeds.merge.store import Retention, Store
-from feeds.model import Entry, FeedSpec
-from feeds.normalize.dates import file_time
-from feeds.publish.outputs import publish
+from feeds.model import Entry, FeedSpec, Source
+from feeds.publish.uptodate import UpToDate, inputs_digest
 from feeds.publish.write import WriteReport
-from feeds.render.plan import plan_feeds
 from feeds.render.site import Site
 from feeds.settings import Settings
 from feeds.sources.catalog import load_catalog
-from feeds.sources.local import list_articles, read_bytes
+from feeds.sources.local import ArticleFile, list_articles, read_bytes
 
 if TYPE_CHECKING:
+    from feeds.merge.seeds import SeedContents
     from feeds.sources.poll import PollResult
 
 # Imported inside the functions that need them, so a build that does not need them does not
-# pay for importing them (about 0.2 s): the poller (httpx, asyncio, feedparser) only when
-# sources are polled, and the slow-path renderers (feedgen, jinja2) only by their callers.
+# pay for importing them: the poller (httpx, asyncio, feedparser) only when sources are
+# polled; the readers, planner and renderers (YAML, Markdown, nh3, jinja2: about 0.2 s)
+# only when out/ is not up to date (publish/uptodate.py), which a no-op build finds first.
 
 # Called as each article is read, with (its number, articles in all): the CLI's progress bar.
 Progress = Callable[[int, int], None]
@@ -86,6 +84,7 @@ def read_seeds(
 ) -> list[Entry]:
     """Every article of seeds/ as an Entry; bad ones go to report.rejected (or raise)."""
     from feeds.normalize.article import Draft, parse_article, render_article  # see the top
+    from feeds.normalize.dates import file_time
 
     entries: list[Entry] = []
     seen: dict[str, str] = {}
@@ -146,10 +145,10 @@ def render_site(feeds: tuple[FeedSpec, ...], site: Site) -> dict[str, bytes]:
     return files
 
 
-def read_upstream(
+def poll_upstream(
     settings: Settings, store: Store, report: BuildReport, *, offline: bool = False
-) -> list[Entry]:
-    """Poll the due sources (unless offline), then every stored entry of enabled sources.
+) -> tuple[Source, ...]:
+    """Poll the due sources (unless offline) and prune what expired; the enabled sources.
 
     Upstream errors go to report.source_errors and never stop the build: a source that
     fails keeps its stored entries published.
@@ -162,7 +161,15 @@ def read_upstream(
         report.polls = poll_sources(settings, store, catalog.enabled)
         report.source_errors.extend(poll.error for poll in report.polls if poll.error)
     store.prune(datetime.now(UTC), Retention(settings.retention_days, settings.retention_entries))
-    entries = store.entries(source.name for source in catalog.enabled)
+    return catalog.enabled
+
+
+def read_upstream(
+    settings: Settings, store: Store, report: BuildReport, *, offline: bool = False
+) -> list[Entry]:
+    """Poll (see poll_upstream), then every stored entry of the enabled sources."""
+    enabled = poll_upstream(settings, store, report, offline=offline)
+    entries = store.entries(source.name for source in enabled)
     report.upstream = len(entries)
     return entries
 
@@ -186,22 +193,58 @@ def build(
     progress: Progress | None = None,
 ) -> BuildReport:
     """One whole build: read, poll, merge, plan, render, write. Never raises for one bad
-    input; a StoreError (corrupt or locked store) stops it before anything is written."""
+    input; a StoreError (corrupt or locked store) stops it before anything is written.
+
+    When nothing it reads changed since a build without problems, and out/ is as that
+    build left it, nothing is read or written (publish/uptodate.py)."""
     started = time.perf_counter()
     report = BuildReport()
     with opened_store(settings, store) as state:
-        # Seed entries come without their HTML: publish loads it for the feeds it renders.
-        entries, contents = read_seeds_cached(
-            settings, state, report, strict=strict, progress=progress
-        )
-        upstream = read_upstream(settings, state, report, offline=offline)
-        merged = merge_entries(entries, upstream)
-        plan = plan_feeds(merged, settings.title, settings.limit, state.known_slugs())
-        report.feeds = plan.feeds
-        # Renders and writes only the files whose digest changed (the fast path of
-        # render_site + write_tree, byte for byte the same).
-        report.write = publish(settings.out, state, plan.feeds, site_of(settings), contents)
-        state.save_slugs(plan.slugs)
+        enabled = poll_upstream(settings, state, report, offline=offline)
+        articles = list_articles(settings.seeds)
+        inputs = inputs_digest(settings, articles, enabled, state.entries_version())
+        uptodate = UpToDate(state, settings.out)
+        current = None if report.source_errors else uptodate.current(inputs)
+        if current is not None:
+            report.articles, report.drafts = current.articles, current.drafts
+            report.upstream = current.upstream
+            report.write = WriteReport(unchanged=current.outputs)
+        else:
+            uptodate.forget()
+            _build_all(settings, state, report, articles, enabled, strict, progress)
+            if report.ok:
+                uptodate.remember(inputs, report.articles, report.drafts, report.upstream)
         report.seconds = time.perf_counter() - started
         state.record_build(datetime.now(UTC), report.ok, report.summary())
     return report
+
+
+def _build_all(
+    settings: Settings,
+    state: Store,
+    report: BuildReport,
+    articles: list[ArticleFile],
+    enabled: tuple[Source, ...],
+    strict: bool,
+    progress: Progress | None,
+) -> None:
+    # local: see the top
+    from feeds.merge.dedupe import merge_entries
+    from feeds.merge.seeds import read_seeds_cached
+    from feeds.publish.outputs import publish
+    from feeds.render.plan import plan_feeds
+
+    # Seed entries come without their HTML: publish loads it for the feeds it renders.
+    contents: SeedContents
+    entries, contents = read_seeds_cached(
+        settings, state, report, strict=strict, progress=progress, articles=articles
+    )
+    upstream = state.entries(source.name for source in enabled)
+    report.upstream = len(upstream)
+    merged = merge_entries(entries, upstream)
+    plan = plan_feeds(merged, settings.title, settings.limit, state.known_slugs())
+    report.feeds = plan.feeds
+    # Renders and writes only the files whose digest changed (the fast path of
+    # render_site + write_tree, byte for byte the same).
+    report.write = publish(settings.out, state, plan.feeds, site_of(settings), contents)
+    state.save_slugs(plan.slugs)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sys
 from types import TracebackType
-from typing import Never, TextIO
+from typing import TYPE_CHECKING, Never, TextIO
 
-from tqdm import tqdm
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 LONG = 200  # articles: fewer are read in about a second
 
@@ -28,6 +29,8 @@ class ProgressBar:
         if bar is None:
             if total <= self.threshold or not self.stream.isatty():
                 return
+            from tqdm import tqdm  # here: most builds show no bar, and tqdm takes 20 ms to load
+
             bar = self.bar = tqdm(total=total, unit="article", file=self.stream, leave=False)
         bar.update(done - bar.n)
 

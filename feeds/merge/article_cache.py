@@ -21,7 +21,6 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from importlib import metadata
 from pathlib import Path
 
 import feeds
@@ -62,6 +61,9 @@ def fingerprint(base_url: str, timezone: str) -> str:
     package = Path(feeds.__file__).parent
     for name in _CODE:
         digest.update(name.encode() + (package / name).read_bytes())
+    from importlib import metadata  # here: it takes a while to load, and a build that is
+    # up to date (publish/uptodate.py) never needs it
+
     for library in _LIBRARIES:
         try:
             digest.update(f"{library} {metadata.version(library)}\n".encode())

@@ -50,7 +50,7 @@ class Loaded(NamedTuple):
 @dataclass
 class _Seed:
     row: Row
-    path: Path
+    location: str  # the file's path
 
 
 class SeedContents:
@@ -78,7 +78,7 @@ class SeedContents:
         store stays small (the bodies of 50,000 articles would be 400 MB of it)."""
         wanted = [self.seeds[entry.id] for entry in entries]
         jobs = [
-            RenderJob(seed.row.name, str(seed.path), seed.row.digest, _link(seed), entry)
+            RenderJob(seed.row.name, seed.location, seed.row.digest, _link(seed), entry)
             for seed, entry in zip(wanted, entries, strict=True)
         ]
         loaded: dict[str, Loaded] = {}
@@ -99,8 +99,9 @@ class SeedContents:
 
     def _read_now(self, seed: _Seed) -> str:
         try:
-            data = seed.path.read_bytes()
-            modified = file_time(seed.path.stat().st_mtime_ns, self.settings.zone)
+            path = Path(seed.location)
+            data = path.read_bytes()
+            modified = file_time(path.stat().st_mtime_ns, self.settings.zone)
             entry = read_article(
                 seed.row.name, data, self.settings.base_url, self.settings.zone, modified
             )
@@ -121,11 +122,13 @@ def read_seeds_cached(
     *,
     strict: bool = False,
     progress: Progress | None = None,
+    articles: list[ArticleFile] | None = None,
 ) -> tuple[list[Entry], SeedContents]:
-    """Every article of seeds/ as an Entry without content; bad ones go to report.rejected
-    (or raise with strict)."""
+    """Every article of seeds/ (as listed in `articles`, when the caller has listed them)
+    as an Entry without content; bad ones go to report.rejected (or raise with strict)."""
     cache = ArticleCache(store, fingerprint(settings.base_url, settings.timezone), settings.zone)
-    articles = list_articles(settings.seeds)
+    if articles is None:
+        articles = list_articles(settings.seeds)
     rows = cache.rows()
     stale = [article for article in articles if not _fresh(article, rows.get(article.name))]
     if progress is not None:
@@ -148,7 +151,7 @@ def _fresh(article: ArticleFile, row: Row | None) -> bool:
 
 
 def _job(article: ArticleFile, settings: Settings) -> ParseJob:
-    name, path = article.name, str(article.path)
+    name, path = article.name, article.location
     return ParseJob(name, path, article.mtime_ns, settings.base_url, settings.timezone)
 
 
@@ -201,7 +204,7 @@ def _collect(
         elif row is None or row.entry is None:
             report.drafts += 1
         else:
-            seeds[row.entry.id] = _Seed(row, article.path)
+            seeds[row.entry.id] = _Seed(row, article.location)
             entries.append(row.entry)
             report.articles += 1
     return entries, SeedContents(cache, settings, seeds)

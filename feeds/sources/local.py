@@ -15,9 +15,13 @@ SUFFIXES = (".md", ".txt")
 @dataclass(frozen=True, slots=True)
 class ArticleFile:
     name: str  # path relative to the seeds folder, "/" separated
-    path: Path
+    location: str  # the file's path as a string (a Path each costs more than the listing)
     size: int
     mtime_ns: int
+
+    @property
+    def path(self) -> Path:
+        return Path(self.location)
 
 
 def list_articles(folder: Path) -> list[ArticleFile]:
@@ -27,7 +31,7 @@ def list_articles(folder: Path) -> list[ArticleFile]:
     found = []
     for name, entry in _walk(folder, ""):
         stat = entry.stat()
-        found.append(ArticleFile(name, folder / name, stat.st_size, stat.st_mtime_ns))
+        found.append(ArticleFile(name, entry.path, stat.st_size, stat.st_mtime_ns))
     return sorted(found, key=lambda article: article.name)
 
 
