@@ -14,6 +14,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from feeds.model import Entry, FeedSpec
 from feeds.normalize.content import xml_clean
@@ -30,7 +31,9 @@ class Plan:
     slugs: dict[tuple[str, str], str]  # (kind, term key) -> slug, to keep for next time
 
 
+@lru_cache(maxsize=65536)
 def term_key(term: str) -> str:
+    # Cached: a corpus has a few hundred terms, spelled on tens of thousands of entries.
     return " ".join(unicodedata.normalize("NFKC", term).casefold().split())
 
 
@@ -42,6 +45,12 @@ def newest_first(entries: Iterable[Entry]) -> list[Entry]:
 
 def xml_safe(entry: Entry) -> Entry:
     """`entry` with every text free of characters XML 1.0 forbids (itself when already so)."""
+    texts = [entry.id, entry.title, entry.content_html, *entry.categories, *entry.tags]
+    texts += [getattr(entry, name) or "" for name in _OPTIONAL_TEXTS]
+    if xml_clean(joined := "\n".join(texts)) == joined and all(
+        term.strip() for term in entry.categories + entry.tags
+    ):
+        return entry  # the common case, found with one scan
     changes: dict[str, object] = {}
     for name in ("id", "title", "content_html"):
         value = getattr(entry, name)
