@@ -61,6 +61,9 @@ class Digests:
         self.base = _hash(code, site.title, site.base_url, *site.formats)
         # entry id -> (entry, digest of its content, digest of the entry)
         self._entries: dict[str, tuple[Entry, str | None, str | None]] = {}
+        # id(spec) -> (spec, its digest), once known: `outputs` is called again after the
+        # entries without a content digest are rendered, and only their feeds need a new one.
+        self._feeds: dict[int, tuple[FeedSpec, str]] = {}
 
     def entry(self, entry: Entry) -> str | None:
         content = self.content(entry)
@@ -72,11 +75,16 @@ class Digests:
         return digest
 
     def feed(self, spec: FeedSpec) -> str | None:
+        known = self._feeds.get(id(spec))
+        if known is not None and known[0] is spec:
+            return known[1]
         entries = [self.entry(entry) for entry in spec.entries]
         if None in entries:
             return None
         fields = (spec.kind, spec.term, spec.folder, spec.title, str(spec.total))
-        return _hash(self.base, *fields, *entries)  # type: ignore[arg-type]
+        digest = _hash(self.base, *fields, *entries)  # type: ignore[arg-type]
+        self._feeds[id(spec)] = (spec, digest)
+        return digest
 
     def outputs(self, specs: tuple[FeedSpec, ...]) -> dict[str, str | None]:
         """Every output file (relative to out/) and its digest (None: render it)."""
