@@ -13,11 +13,13 @@ server otherwise (the daemon has threads, and forking them is unsafe).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -159,8 +161,24 @@ def run(
     workers = pool_workers()
     if len(jobs) < POOL_MIN or workers < 2:
         return _collect(map(function, jobs), done)
-    with ProcessPoolExecutor(workers, mp_context=pool_context()) as pool:
+    context = pool_context()
+    with frozen_heap(context), ProcessPoolExecutor(workers, mp_context=context) as pool:
         return _collect(pool.map(function, jobs, chunksize=CHUNK), done)
+
+
+@contextlib.contextmanager
+def frozen_heap(context: BaseContext) -> Iterator[None]:
+    """Around forking workers: the objects this process has are frozen (gc.freeze), so a
+    worker's garbage collector does not walk them, touching every page of the inherited
+    heap and so copying it (copy-on-write) into each worker."""
+    if context.get_start_method() != "fork":
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def pool_workers() -> int:
