@@ -1,13 +1,15 @@
 """Poll upstream feeds: fetch the due ones at once, parse, store entries and fetch state.
 
-    due sources ─ fetch (httpx, limits) ─ policy ─ parse_feed (worker thread) ─ store
+    due sources ─ fetch (httpx, limits) ─ policy ─ parse_feed (parse_pool) ─ store
 
 Each source is its own task under a global and a per-host limit; its failure, slowness
 (total timeout) or crash is caught and becomes its PollResult, so it never delays or
-breaks the others. Parsing runs in a worker thread so a large feed never stalls the event
-loop, and so the timeouts of the other fetches stay honest. Nothing here is global: each
-call makes its own client (unless given one), limits and worker, so the daemon may call
-`poll_sources` for one source from several threads at once.
+breaks the others. Parsing runs off the event loop (a thread, or worker processes for a
+large poll: see parse_pool.py) so a large feed never stalls it, the timeouts of the other
+fetches stay honest, and fetching goes on while bodies are parsed. Entries and states are
+stored here, in this process. Nothing here is global: each call makes its own client
+(unless given one), limits and parsers, so the daemon may call `poll_sources` for one
+source from several threads at once.
 """
 
 from __future__ import annotations
@@ -17,22 +19,21 @@ import contextlib
 import functools
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
 
-from feeds.errors import ConfigError, FeedsError, FetchError, ParseError, SourceError, StoreError
+from feeds.errors import ConfigError, FeedsError, FetchError, SourceError, StoreError
 from feeds.merge.store import Retention, Store
-from feeds.model import Entry, Source
+from feeds.model import Source
 from feeds.normalize.upstream import parse_feed
 from feeds.settings import Settings
 from feeds.sources import policy
 from feeds.sources.fetch import Fetched, fetch, make_client
+from feeds.sources.parse_pool import Job, ParseFeed, Parsers
 from feeds.sources.policy import Outcome, Reply
 from feeds.sources.state import SourceState
 
@@ -46,27 +47,12 @@ UPDATED, NOT_MODIFIED, GONE, THROTTLED, FAILED, SKIPPED = (
 )
 
 
-class Parsed(Protocol):
-    """What a parse returns (feeds.normalize.upstream.ParsedFeed)."""
-
-    @property
-    def entries(self) -> tuple[Entry, ...]: ...
-    @property
-    def undated(self) -> frozenset[str]: ...
-    @property
-    def warnings(self) -> tuple[str, ...]: ...
-    @property
-    def ttl(self) -> int | None: ...
-
-
 # httpcore's pool scans each of its connections for every request it queues and every
 # answer it finishes, so its cost grows with the square of its size: 1,000 loopback 304s
 # took 3.7 s of CPU through one pool of 16 connections, 2.0 s through pools of 4. A poll
 # therefore spreads its sources over several small clients (the `concurrency` and
 # `per_host` limits still hold over all of them).
 POOL_CONNECTIONS = 4
-
-ParseFeed = Callable[[bytes, Mapping[str, str], str, Source, datetime], Parsed]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +115,10 @@ async def poll_sources_async(
     chosen, skipped = select(settings, store, sources, names, force, now)
     if not chosen:
         return skipped
-    poll = _Poll(settings, store, parse or _default_parser(settings), now)
     async with contextlib.AsyncExitStack() as stack:
+        # First: a process pool forks its workers as it is made, before any thread starts.
+        parsers = stack.enter_context(Parsers(len(chosen)))
+        poll = _Poll(settings, store, parse or _default_parser(settings), parsers, now)
         if client is not None:
             clients = [client]
         else:
@@ -140,7 +128,6 @@ async def poll_sources_async(
                 await stack.enter_async_context(make_client(settings, connections))
                 for _ in range(pools)
             ]
-        poll.executor = stack.enter_context(ThreadPoolExecutor(1, "feeds-parse"))
         results = await asyncio.gather(
             *(
                 poll.one(source, state, clients[number % len(clients)])
@@ -202,8 +189,8 @@ class _Poll:
     settings: Settings
     store: Store
     parse: ParseFeed
+    parsers: Parsers
     now: datetime
-    executor: Executor | None = None
 
     def __post_init__(self) -> None:
         self.overall = asyncio.Semaphore(self.settings.concurrency)
@@ -244,18 +231,10 @@ class _Poll:
     async def _poll(
         self, source: Source, state: SourceState, client: httpx.AsyncClient
     ) -> PollResult:
-        async with self.slot(state.url):
-            fetched = await fetch(
-                client,
-                state.url,
-                headers=policy.conditional_headers(state),
-                max_body=self.settings.max_body,
-                timeout=self.settings.timeout,
-            )
-        reply = Reply(fetched.status, fetched.url, fetched.headers, fetched.hops)
-        outcome = policy.classify(reply, state)
-        if outcome is Outcome.PARSE:
-            return await self._parsed(source, state, fetched, reply)
+        async with contextlib.AsyncExitStack() as queued:
+            fetched, reply, outcome = await self._fetch(state, client, queued)
+            if outcome is Outcome.PARSE:
+                return await self._parsed(source, state, fetched, reply)
         if outcome is Outcome.NOT_MODIFIED:
             after = policy.after_success(state, reply, self.now, source.interval, parsed=False)
             return self._save(source, state, after, reply, NOT_MODIFIED)
@@ -269,24 +248,31 @@ class _Poll:
         status = THROTTLED if outcome is Outcome.THROTTLED else FAILED
         return self._save(source, state, after, reply, status, error)
 
+    async def _fetch(
+        self, state: SourceState, client: httpx.AsyncClient, queued: contextlib.AsyncExitStack
+    ) -> tuple[Fetched, Reply, Outcome]:
+        """Fetch and classify. A body to parse takes a place in the parse queue (held in
+        `queued` until it is parsed) before its fetch slot is let go: fetching then keeps
+        pace with parsing, and the bodies held at once stay bounded (concurrency + queue)."""
+        async with self.slot(state.url):
+            fetched = await fetch(
+                client,
+                state.url,
+                headers=policy.conditional_headers(state),
+                max_body=self.settings.max_body,
+                timeout=self.settings.timeout,
+            )
+            reply = Reply(fetched.status, fetched.url, fetched.headers, fetched.hops)
+            outcome = policy.classify(reply, state)
+            if outcome is Outcome.PARSE:
+                await queued.enter_async_context(self.parsers.place)
+        return fetched, reply, outcome
+
     async def _parsed(
         self, source: Source, state: SourceState, fetched: Fetched, reply: Reply
     ) -> PollResult:
-        loop = asyncio.get_running_loop()
-        try:
-            parsed = await loop.run_in_executor(
-                self.executor,
-                self.parse,
-                fetched.body,
-                fetched.headers,
-                fetched.url,
-                source,
-                self.now,
-            )
-        except ParseError:
-            raise
-        except Exception as exc:  # feedparser and friends can raise anything; one feed only
-            raise ParseError(fetched.url, f"parser failed: {type(exc).__name__}: {exc}") from None
+        job = Job(self.parse, fetched.body, fetched.headers, fetched.url, source, self.now)
+        parsed = await self.parsers.parse(job)
         retention = Retention(self.settings.retention_days, self.settings.retention_entries)
         new = self.store.save_entries(
             source.name, parsed.entries, parsed.undated, self.now, retention
