@@ -6,11 +6,14 @@ import errno
 import json
 import os
 import stat
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from feeds.errors import PublishError
+from feeds.publish import write
 from feeds.publish.write import MANIFEST, safe_path, write_atomic, write_tree
 
 FILES = {
@@ -203,3 +206,65 @@ def test_a_refused_path_is_reported_and_the_rest_written(tmp_path: Path) -> None
     assert [error.where for error in report.errors] == ["../escape.xml"]
     assert not (tmp_path / "escape.xml").exists()
     assert sorted(report.written) == sorted(FILES)
+
+
+class Rendered(Mapping[str, bytes]):
+    """Files rendered when read, stamped with the pid of the process that read them; the
+    process reading `crash` dies there, unless it is `survivor`."""
+
+    def __init__(self, paths: list[str], crash: str = "", survivor: int = 0) -> None:
+        self.paths, self.crash, self.survivor = paths, crash, survivor
+
+    def __getitem__(self, path: str) -> bytes:
+        if path == self.crash and os.getpid() != self.survivor:
+            os._exit(1)
+        return f"<feed>{path} {os.getpid()}</feed>".encode()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def many_paths(folders: int = 60) -> list[str]:
+    return [f"tags/t{n}/{name}" for n in range(folders) for name in ("atom.xml", "rss.xml")]
+
+
+def writer_pids(out: Path) -> set[int]:
+    return {
+        int(path.read_text().split()[-1].removesuffix("</feed>")) for path in out.rglob("*.xml")
+    }
+
+
+def test_a_parallel_write_is_shared_by_forked_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(write, "PARALLEL_MIN", 10)
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this test process: the writer does not fork then")
+    paths = many_paths()
+    report = write_tree(tmp_path, Rendered(paths), parallel=True)
+    assert report.written == sorted(paths) and not report.errors
+    pids = writer_pids(tmp_path)
+    assert os.getpid() not in pids and len(pids) >= 2
+    assert set(json.loads((tmp_path / MANIFEST).read_bytes())) == set(paths)
+    # A folder's files are written by one worker (they share entries).
+    by_folder: dict[str, set[str]] = {}
+    for path in tmp_path.rglob("*.xml"):
+        by_folder.setdefault(path.parent.name, set()).add(path.read_text().split()[-1])
+    assert all(len(writers) == 1 for writers in by_folder.values())
+
+
+def test_files_of_a_worker_that_dies_are_written_by_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(write, "PARALLEL_MIN", 10)
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this test process: the writer does not fork then")
+    paths = many_paths()
+    files = Rendered(paths, crash="tags/t7/rss.xml", survivor=os.getpid())
+    report = write_tree(tmp_path, files, parallel=True)
+    assert report.written == sorted(paths) and not report.errors
+    assert (tmp_path / "tags/t7/rss.xml").read_text().endswith(f"{os.getpid()}</feed>")
+    assert not temporaries(tmp_path)

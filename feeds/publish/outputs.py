@@ -36,7 +36,7 @@ def publish(
     kept = record.unchanged(before)
     wanted = [path for path in before if path not in kept]
     files = render_outputs(specs, site, wanted, seeds.load, seeds.__contains__)
-    report = write_tree(out, files, keep=kept)
+    report = write_tree(out, files, keep=kept, parallel=True)
     if None in before.values():  # seed entries rendered just now have a digest now
         before = digests.outputs(specs)
     record.record(before, wanted, report)

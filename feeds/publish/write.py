@@ -14,9 +14,10 @@ import hashlib
 import itertools
 import json
 import os
+import threading
 from collections import deque
 from collections.abc import Collection, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,11 +58,13 @@ def write_tree(
     *,
     prune: bool = True,
     keep: Collection[str] = (),
+    parallel: bool = False,
 ) -> WriteReport:
     """Make out/ hold `files`; remove files of ours that are no longer in `files`.
 
     `keep`: files of ours an incremental build knows to be current (publish/outputs.py);
-    they are left as they are, not even read, and count as unchanged.
+    they are left as they are, not even read, and count as unchanged. `parallel`: many
+    files are rendered and written by forked processes, one per core (see _write_files).
     """
     report = WriteReport()
     out.mkdir(parents=True, exist_ok=True)
@@ -73,25 +76,15 @@ def write_tree(
             report.unchanged.append(relative)
             kept[relative] = digest
     ordered = sorted(files)
-    # Writing is mostly waiting on the disk (create, write, fsync), which releases the GIL:
-    # a few threads do it while this one reads `files` (which may render them as it goes),
-    # at most PENDING files ahead. Outcomes are taken in path order: reports stay sorted.
-    with ThreadPoolExecutor(WRITERS) as pool:
-        pending: deque[Future[tuple[bool, str] | PublishError]] = deque()
-        outcomes = []
-        for relative in ordered:
-            pending.append(pool.submit(_write_one, out, relative, files[relative]))
-            if len(pending) > PENDING:
-                outcomes.append(pending.popleft().result())
-        outcomes += [future.result() for future in pending]
-        for relative, outcome in zip(ordered, outcomes, strict=True):
-            if isinstance(outcome, PublishError):
-                report.errors.append(outcome)
-                if relative in manifest:
-                    kept[relative] = manifest[relative]
-                continue
-            written, kept[relative] = outcome
-            (report.written if written else report.unchanged).append(relative)
+    outcomes = _write_files(out, files, ordered, parallel)
+    for relative, outcome in zip(ordered, outcomes, strict=True):
+        if isinstance(outcome, PublishError):
+            report.errors.append(outcome)
+            if relative in manifest:
+                kept[relative] = manifest[relative]
+            continue
+        written, kept[relative] = outcome
+        (report.written if written else report.unchanged).append(relative)
     if prune:
         for relative in sorted(set(manifest) - set(files) - set(kept)):
             if not _remove(out, relative, manifest[relative], report):
@@ -105,7 +98,116 @@ def write_tree(
     return report
 
 
-def _write_one(out: Path, relative: str, data: bytes) -> tuple[bool, str] | PublishError:
+Outcome = tuple[bool, str] | PublishError  # (written, digest) of one file, or its error
+
+
+def _write_files(
+    out: Path, files: Mapping[str, bytes], ordered: list[str], parallel: bool
+) -> list[Outcome]:
+    """The outcome of writing each of `ordered`, in order.
+
+    With `parallel`, when there are many files and this process may fork (one thread:
+    the CLI, not the daemon), forked workers share them out by folder: each reads its
+    files from `files` (rendering them: publish/outputs.py hands over lazy files), writes
+    them and reports back, so rendering runs on every core, not under one GIL. A worker
+    that dies leaves its files to this process."""
+    if not (parallel and len(ordered) >= PARALLEL_MIN and threading.active_count() == 1):
+        return _write_here(out, files, ordered)
+    import multiprocessing  # local: only cold and large builds get here
+    from concurrent.futures.process import BrokenProcessPool
+
+    from feeds.normalize.batch import frozen_heap, pool_workers
+
+    shares = _shares(ordered, pool_workers())
+    if len(shares) < 2:
+        return _write_here(out, files, ordered)
+    global _FORKED  # how forked workers find `files` without pickling it
+    _FORKED = (out, files)
+    context = multiprocessing.get_context("fork")
+    done: dict[str, Outcome] = {}
+    try:
+        with frozen_heap(context), ProcessPoolExecutor(len(shares), mp_context=context) as pool:
+            for results in pool.map(_write_share, shares):
+                done.update(_outcome(path, result) for path, result in results)
+    except BrokenProcessPool:
+        # What is missing is written below; a worker killed mid-write left its temporary.
+        _sweep_temporaries(out, {relative.rpartition("/")[0] for relative in ordered})
+    finally:
+        _FORKED = None
+    missing = [relative for relative in ordered if relative not in done]
+    done.update(zip(missing, _write_here(out, files, missing), strict=True))
+    return [done[relative] for relative in ordered]
+
+
+PARALLEL_MIN = 400  # files; fewer are written here (forking workers costs about 0.1 s)
+_FORKED: tuple[Path, Mapping[str, bytes]] | None = None
+# What a worker sends back for a file: (written, digest) or (where, problem) of an error.
+_Sent = tuple[bool, str] | tuple[str, str]
+
+
+def _sweep_temporaries(out: Path, folders: Collection[str]) -> None:
+    """Remove temporaries of other processes (dead workers) from these folders of out/."""
+    mine = f"{TEMPORARY}{os.getpid()}-"
+    for folder in folders:
+        try:
+            names = os.listdir(out / folder if folder else out)  # noqa: PTH208
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(TEMPORARY) and not name.startswith(mine):
+                with contextlib.suppress(OSError):
+                    (out / folder / name).unlink()
+
+
+def _shares(ordered: list[str], workers: int) -> list[list[str]]:
+    """`ordered` dealt out by folder: a folder's feeds and page share their entries."""
+    folders: dict[str, list[str]] = {}
+    for relative in ordered:
+        folders.setdefault(relative.rpartition("/")[0], []).append(relative)
+    shares: list[list[str]] = [[] for _ in range(min(workers, len(folders)))]
+    for number, paths in enumerate(folders.values()):
+        shares[number % len(shares)].extend(paths)
+    return [share for share in shares if share]
+
+
+def _write_share(share: list[str]) -> list[tuple[str, _Sent]]:
+    """In a forked worker: write these files (an error travels as its where and problem:
+    a FeedsError does not survive pickling)."""
+    assert _FORKED is not None  # set before the fork
+    out, files = _FORKED
+    sent: list[tuple[str, _Sent]] = []
+    for relative, outcome in zip(share, _write_here(out, files, share), strict=True):
+        sent.append(
+            (
+                relative,
+                (outcome.where, outcome.problem) if isinstance(outcome, PublishError) else outcome,
+            )
+        )
+    return sent
+
+
+def _outcome(relative: str, sent: _Sent) -> tuple[str, Outcome]:
+    if isinstance(sent[0], bool):
+        return relative, (sent[0], str(sent[1]))
+    return relative, PublishError(str(sent[0]), str(sent[1]))
+
+
+def _write_here(out: Path, files: Mapping[str, bytes], ordered: list[str]) -> list[Outcome]:
+    # Writing is mostly waiting on the disk (create, write, fsync), which releases the GIL:
+    # a few threads do it while this one reads `files` (which may render them as it goes),
+    # at most PENDING files ahead. Outcomes are taken in path order: reports stay sorted.
+    with ThreadPoolExecutor(WRITERS) as pool:
+        pending: deque[Future[Outcome]] = deque()
+        outcomes = []
+        for relative in ordered:
+            pending.append(pool.submit(_write_one, out, relative, files[relative]))
+            if len(pending) > PENDING:
+                outcomes.append(pending.popleft().result())
+        outcomes += [future.result() for future in pending]
+    return outcomes
+
+
+def _write_one(out: Path, relative: str, data: bytes) -> Outcome:
     """(written, digest) for one file, or the error that stopped it."""
     try:
         return _write_if_changed(safe_path(out, relative), data), hashlib.sha256(data).hexdigest()
