@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from urllib.parse import urljoin
 
-from feeds.normalize.content import plain_text, render_markdown, sanitize_html, xml_clean
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feeds.normalize.content import join, plain_text, render_markdown, sanitize_html, xml_clean
 
 BASE = "https://news.example.com/a/article.html"
 
@@ -70,3 +74,46 @@ def test_xml_clean_keeps_tabs_newlines_and_chinese() -> None:
 
 def test_plain_text_drops_tags_decodes_entities_collapses_space() -> None:
     assert plain_text("  Tom &amp; <b>Jerry</b>\n\n &lt;3 ") == "Tom & Jerry <3"
+
+
+URL_PARTS = st.sampled_from(
+    [
+        "http:",
+        "https:",
+        "mailto:",
+        "ftp:",
+        "//",
+        "/",
+        "./",
+        "../",
+        "?",
+        "#",
+        ";",
+        ":",
+        "@",
+        "a",
+        "B",
+        "例",
+        " ",
+        "\t",
+        "%20",
+        "..",
+        ".",
+        "x.org",
+        "[::1]",
+        "80",
+    ]
+)
+URLS = st.lists(URL_PARTS, max_size=8).map("".join)
+
+
+@given(URLS, URLS)
+@settings(max_examples=2000, deadline=None)
+def test_join_is_urljoin(base: str, url: str) -> None:
+    assert join(base, url) == urljoin(base, url)
+
+
+def test_join_of_a_host_url_depends_on_the_base_scheme_only() -> None:
+    assert join("https://a.example/x/y", "//cdn.example/i.png") == "https://cdn.example/i.png"
+    assert join("http://b.example/", "//cdn.example/i.png") == "http://cdn.example/i.png"
+    assert join("https://a.example/x/", "../z") == "https://a.example/z"
