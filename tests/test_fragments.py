@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -13,10 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feeds.model import Entry, FeedSpec
-from feeds.normalize.content import xml_clean
 from feeds.pipeline import BuildReport, read_seeds
 from feeds.render import RENDERERS
-from feeds.render.fragments import Fragments, prepare
+from feeds.render.fragments import Fragments
 from feeds.render.plan import plan_feeds
 from feeds.render.site import Site
 from feeds.settings import defaults
@@ -112,26 +110,3 @@ def test_awkward_entries_are_identical(items: list[Entry], title: str, kind: str
     spec = FeedSpec(kind, title if kind != "all" else "", folder, title, tuple(items), len(items))
     site = Site(title=title, base_url="http://127.0.0.1:8080/sub%20dir/", formats=SITE.formats)
     assert_same_feeds((spec,), site)
-
-
-@settings(max_examples=200, deadline=None)
-@given(entries(), st.just("") | AWKWARD | st.just("<p>a\x01b &amp; c</p>"))
-def test_fragments_prepared_in_a_worker_are_those_rendered_here(entry: Entry, html: str) -> None:
-    bare = replace(entry, content_html="")
-    made = prepare(SITE, bare, html)
-    assert set(made) == set(SITE.formats)
-    full = replace(bare, content_html=xml_clean(html))
-    here = Fragments(SITE)
-    for fmt, fragment in made.items():
-        assert fragment == here.of(fmt, full), fmt
-
-
-def test_prepared_fragments_are_spliced_as_made() -> None:
-    spec = planned(ROOT / "seeds")[0]
-    fragments = Fragments(SITE)
-    marked = dict.fromkeys(SITE.formats, b"<!-- prepared -->\n")
-    fragments.keep(spec.entries[0], marked)
-    assert b"<!-- prepared -->" in fragments.render(spec, "atom")
-    # A different entry under the same id (changed since) is rendered again, not reused.
-    other = replace(spec.entries[0], title="changed")
-    assert fragments.of("atom", other) != marked["atom"]

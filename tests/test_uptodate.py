@@ -150,4 +150,3 @@ def test_a_build_with_problems_is_never_skipped(work: Path, full_builds: list[in
     assert len(full_builds) == 2
     assert [error.where for error in second.rejected] == [error.where for error in first.rejected]
     assert second.rejected and not second.ok
-

@@ -9,10 +9,10 @@ Bad articles go to the report as with pipeline.read_seeds, in the same order and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Protocol
 
 from feeds.errors import ArticleError, FeedsError
 from feeds.merge.article_cache import ArticleCache, Row, fingerprint, html_digest
@@ -20,7 +20,6 @@ from feeds.merge.store import Store
 from feeds.model import Entry
 from feeds.normalize.article import read_article
 from feeds.normalize.batch import (
-    Finish,
     Parsed,
     ParseJob,
     RenderJob,
@@ -40,11 +39,6 @@ class Report(Protocol):
     articles: int
     drafts: int
     rejected: list[FeedsError]
-
-
-class Loaded(NamedTuple):
-    html: str
-    made: Any  # what `finish` made in the worker; None when it did not run
 
 
 @dataclass
@@ -68,34 +62,31 @@ class SeedContents:
         """A digest of the entry's HTML; None until it has been rendered once."""
         return self.seeds[entry_id].row.html_digest
 
-    def load(self, entries: Sequence[Entry], finish: Finish | None = None) -> dict[str, Loaded]:
-        """The HTML of these seed entries, rendered now (spread over the cores), and what
-        `finish` made of each entry and its HTML in the same worker (None when it could
-        not run: the file changed since this build parsed it).
+    def load(self, ids: Collection[str]) -> dict[str, str]:
+        """The HTML of these seed entries, rendered now (spread over the cores).
 
         Only digests are kept between builds, not the HTML: a build renders the bodies of
         the feeds it rewrites, which after one edit are a few hundred at most, and the
         store stays small (the bodies of 50,000 articles would be 400 MB of it)."""
-        wanted = [self.seeds[entry.id] for entry in entries]
+        wanted = [self.seeds[entry_id] for entry_id in ids]
         jobs = [
-            RenderJob(seed.row.name, seed.location, seed.row.digest, _link(seed), entry)
-            for seed, entry in zip(wanted, entries, strict=True)
+            RenderJob(seed.row.name, seed.location, seed.row.digest, _link(seed)) for seed in wanted
         ]
-        loaded: dict[str, Loaded] = {}
+        html: dict[str, str] = {}
         fresh: list[tuple[str, str, str]] = []
-        for entry, seed, rendered in zip(entries, wanted, render_bodies(jobs, finish), strict=True):
+        for entry_id, seed, rendered in zip(ids, wanted, render_bodies(jobs), strict=True):
             if rendered.html is None:
                 # Changed since it was parsed in this build: render it as it is now, and let
                 # the next build (which the change triggers) parse it again.
-                loaded[entry.id] = Loaded(self._read_now(seed), None)
+                html[entry_id] = self._read_now(seed)
                 continue
-            loaded[entry.id] = Loaded(rendered.html, rendered.made)
+            html[entry_id] = rendered.html
             digest = html_digest(rendered.html)
             if digest != seed.row.html_digest:
                 fresh.append((seed.row.name, seed.row.digest, digest))
                 seed.row = replace(seed.row, html_digest=digest)
         self.cache.save_html_digests(fresh)
-        return loaded
+        return html
 
     def _read_now(self, seed: _Seed) -> str:
         try:

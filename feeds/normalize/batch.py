@@ -22,7 +22,6 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from multiprocessing.context import BaseContext
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -73,19 +72,12 @@ class RenderJob:
     path: str
     digest: str  # what parse_articles saw
     base: str | None  # the entry's link, against which relative URLs resolve
-    entry: Entry | None = None  # handed to `finish` with its HTML
 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
     name: str
     html: str | None  # None: the file changed since it was parsed (or vanished)
-    made: Any = None  # what `finish` made of the entry and its HTML, in the worker
-
-
-# Work on a rendered entry that should happen in the worker too (render/fragments.py makes
-# the entry's feed fragments): (the job's entry, its HTML) -> anything picklable.
-Finish = Callable[[Entry, str], Any]
 
 
 def digest_of(data: bytes) -> str:
@@ -99,8 +91,8 @@ def parse_articles(
     return run(parse_one, jobs, done)
 
 
-def render_bodies(jobs: Sequence[RenderJob], finish: Finish | None = None) -> list[Rendered]:
-    return run(partial(render_one, finish=finish) if finish else render_one, jobs)
+def render_bodies(jobs: Sequence[RenderJob]) -> list[Rendered]:
+    return run(render_one, jobs)
 
 
 def parse_one(job: ParseJob) -> Parsed:
@@ -122,7 +114,7 @@ def parse_one(job: ParseJob) -> Parsed:
     return Parsed(job.name, len(data), job.mtime_ns, digest, article.entry)
 
 
-def render_one(job: RenderJob, finish: Finish | None = None) -> Rendered:
+def render_one(job: RenderJob) -> Rendered:
     try:
         with open(job.path, "rb") as handle:  # noqa: PTH123 - the hot path, no Path object
             data = handle.read()
@@ -130,10 +122,7 @@ def render_one(job: RenderJob, finish: Finish | None = None) -> Rendered:
         return Rendered(job.name, None)
     if digest_of(data) != job.digest:
         return Rendered(job.name, None)
-    html = render_markdown(article_body(data), job.base)
-    if finish is None or job.entry is None:
-        return Rendered(job.name, html)
-    return Rendered(job.name, html, finish(job.entry, html))
+    return Rendered(job.name, render_markdown(article_body(data), job.base))
 
 
 class _BodyOnly(YAMLHandler):

@@ -22,12 +22,10 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from feeds.model import Entry, FeedSpec
-from feeds.normalize.content import xml_clean
 from feeds.render.site import (
     EMPTY_FEED_DATE,
     FILENAMES,
@@ -98,11 +96,6 @@ class Fragments:
                     for fmt in self.site.formats:
                         self._made.pop((fmt, entry.id), None)
 
-    def keep(self, entry: Entry, made: dict[str, bytes]) -> None:
-        """Fragments of `entry` made elsewhere (by `prepare`, in a worker process)."""
-        for fmt, fragment in made.items():
-            self._made[(fmt, entry.id)] = (entry, fragment)
-
     def of(self, fmt: str, entry: Entry) -> bytes:
         key = (fmt, entry.id)
         made = self._made.get(key)
@@ -125,28 +118,10 @@ class Fragments:
         return {spec.path(FILENAMES[fmt]): self.render(spec, fmt) for fmt in self.site.formats}
 
 
-def prepare(site: Site, entry: Entry, html: str) -> dict[str, bytes]:
-    """Every configured format's fragment of `entry` with `html` as its content, as
-    Fragments.of would make them: run where the HTML is rendered (normalize/batch.py's
-    workers), so fragments are made on every core. The escaped HTML, the largest part of
-    an Atom and an RSS fragment alike, is made once for both."""
-    full = replace(entry, content_html=xml_clean(html))
-    escaped = text(content_html(full))
-    renderers: dict[str, Callable[[], str]] = {
-        "atom": lambda: atom_entry(full, site, escaped),
-        "rss": lambda: rss_item(full, site, escaped),
-        "json": lambda: json_item(full, site),
-    }
-    return {fmt: renderers[fmt]().encode() for fmt in site.formats}
-
-
 # -- Atom ---------------------------------------------------------------------------------
 
 
-def atom_entry(entry: Entry, site: Site, escaped: str | None = None) -> str:
-    """`escaped`: text(content_html(entry)), when the caller has it already."""
-    if escaped is None:
-        escaped = text(content_html(entry))
+def atom_entry(entry: Entry, site: Site) -> str:
     parts = [
         "  <entry>\n",
         f"    <id>{text(entry.id)}</id>\n",
@@ -155,7 +130,7 @@ def atom_entry(entry: Entry, site: Site, escaped: str | None = None) -> str:
     ]
     if entry.source_name:
         parts.append(f"    <author>\n      <name>{text(entry.source_name)}</name>\n    </author>\n")
-    parts.append(f'    <content type="html">{escaped}</content>\n')
+    parts.append(f'    <content type="html">{text(content_html(entry))}</content>\n')
     if entry.link:
         parts.append(f'    <link href="{attribute(entry.link)}"/>\n')
     if entry.summary:
@@ -192,12 +167,11 @@ def _atom_shell(spec: FeedSpec, site: Site) -> tuple[str, str]:
 # -- RSS ----------------------------------------------------------------------------------
 
 
-def rss_item(entry: Entry, site: Site, escaped: str | None = None) -> str:
-    """`escaped`: text(content_html(entry)), when the caller has it already."""
+def rss_item(entry: Entry, site: Site) -> str:
     parts = ["    <item>\n", f"      <title>{text(entry.title)}</title>\n"]
     if entry.link:
         parts.append(f"      <link>{text(entry.link)}</link>\n")
-    content = text(content_html(entry)) if escaped is None else escaped
+    content = text(content_html(entry))
     if entry.summary:
         # Readers take <description> as HTML: the plain-text summary is escaped once more.
         summary = text(html.escape(entry.summary, quote=False))

@@ -21,13 +21,12 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import feeds
 from feeds.errors import PublishError
 from feeds.model import Entry, FeedSpec
 from feeds.normalize.content import xml_clean
-from feeds.render.fragments import Fragments, prepare
+from feeds.render.fragments import Fragments
 from feeds.render.index import INDEX, render_index, render_term_page
 from feeds.render.opml import OPML_FILE, render_opml
 from feeds.render.site import FILENAMES, STYLESHEET, Site
@@ -35,11 +34,8 @@ from feeds.render.stylesheet import stylesheet
 
 # The digest of a seed entry's HTML, or None when it has not been rendered yet.
 ContentDigest = Callable[[Entry], str | None]
-# The HTML of these seed entries by id, each with what `finish` made of the entry and its
-# HTML where it was rendered (None when it did not run): merge/seeds.py's SeedContents.load.
-LoadContents = Callable[
-    [list[Entry], Callable[[Entry, str], Any] | None], Mapping[str, tuple[str, Any]]
-]
+# The HTML of these seed entries (by id).
+LoadContents = Callable[[list[str]], Mapping[str, str]]
 
 
 def code_fingerprint() -> str:
@@ -139,9 +135,9 @@ def render_outputs(
     """The `wanted` output files (a path twice is a PublishError), rendered when read."""
     wanted = set(wanted)
     to_render = [spec for spec in specs if _paths(spec, site) & wanted]
+    filled = _filled(to_render, site, load, is_seed)
     uses = Counter(entry.id for spec in to_render for entry in spec.entries)
     fragments = Fragments(site, {key: count * len(site.formats) for key, count in uses.items()})
-    filled = _filled(to_render, site, load, is_seed, fragments)
     files = LazyFiles()
     for spec in to_render:
         full = replace(spec, entries=tuple(filled.get(entry.id, entry) for entry in spec.entries))
@@ -165,23 +161,15 @@ def render_outputs(
 
 
 def _filled(
-    specs: list[FeedSpec],
-    site: Site,
-    load: LoadContents,
-    is_seed: Callable[[str], bool],
-    fragments: Fragments,
+    specs: list[FeedSpec], site: Site, load: LoadContents, is_seed: Callable[[str], bool]
 ) -> dict[str, Entry]:
-    """Seed entries of these feeds with their HTML (made XML-safe, as plan.xml_safe does);
-    their fragments, made where the HTML was rendered, go to `fragments`."""
+    """Seed entries of these feeds with their HTML (made XML-safe, as plan.xml_safe does)."""
     entries = {entry.id: entry for spec in specs for entry in spec.entries if is_seed(entry.id)}
-    loaded = load([entries[key] for key in sorted(entries)], partial(prepare, site))
-    filled = {}
-    for entry_id, entry in entries.items():
-        html, made = loaded[entry_id]
-        filled[entry_id] = full = replace(entry, content_html=xml_clean(html))
-        if made is not None:
-            fragments.keep(full, made)
-    return filled
+    html = load(sorted(entries))
+    return {
+        entry_id: replace(entry, content_html=xml_clean(html[entry_id]))
+        for entry_id, entry in entries.items()
+    }
 
 
 def _paths(spec: FeedSpec, site: Site) -> set[str]:
