@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
+from typing import Any
 
 import feeds
 from feeds.errors import StoreError
@@ -126,13 +127,17 @@ class ArticleCache:
 
     def rows(self) -> dict[str, Row]:
         with guarded(self.store) as db:
-            cursor = db.execute(
+            fetched = db.execute(
                 "SELECT name, size, mtime_ns, digest, entry, html_digest FROM article_cache"
+            ).fetchall()
+        # Every build reads every row: their entries are decoded by one json.loads.
+        decoded = json.loads("[" + ",".join(row[4] or "null" for row in fetched) + "]")
+        return {
+            name: Row(name, size, mtime, digest, self._entry(entry), rendered)
+            for (name, size, mtime, digest, _, rendered), entry in zip(
+                fetched, decoded, strict=True
             )
-            return {
-                name: Row(name, size, mtime, digest, self._entry(entry), rendered)
-                for name, size, mtime, digest, entry, rendered in cursor
-            }
+        }
 
     def save(self, rows: Iterable[Row]) -> None:
         """Insert or replace rows (the HTML digest is dropped unless the file's is unchanged)."""
@@ -194,24 +199,26 @@ class ArticleCache:
         # entry equals the one parsed from the file.
         return moment.isoformat(), getattr(moment.tzinfo, "key", None) == self.zone_key
 
-    def _entry(self, text: str | None) -> Entry | None:
-        if text is None:
+    def _entry(self, fields: list[Any] | None) -> Entry | None:
+        """The entry of a row's decoded JSON list (see _json); None for a draft."""
+        if fields is None:
             return None
-        (id_, title, published, in_zone, updated, updated_in_zone, *rest) = json.loads(text)
+        (id_, title, published, in_zone, updated, updated_in_zone, *rest) = fields
         summary, link, categories, tags, language, thumbnail, source_name, origin = rest
         return Entry(
-            id=id_,
-            title=title,
-            published=self._datetime(published, in_zone),
-            updated=self._datetime(updated, updated_in_zone),
-            summary=summary,
-            link=link,
-            categories=tuple(categories),
-            tags=tuple(tags),
-            language=language,
-            thumbnail=thumbnail,
-            source_name=source_name,
-            origin=origin,
+            id_,
+            title,
+            self._datetime(published, in_zone),
+            self._datetime(updated, updated_in_zone),
+            "",
+            summary,
+            link,
+            tuple(categories),
+            tuple(tags),
+            language,
+            thumbnail,
+            source_name,
+            origin,
         )
 
     def _datetime(self, text: str, in_zone: bool) -> datetime:

@@ -17,7 +17,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Collection, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,8 +113,9 @@ def _write_files(
     that dies leaves its files to this process."""
     if not (parallel and len(ordered) >= PARALLEL_MIN and threading.active_count() == 1):
         return _write_here(out, files, ordered)
-    import multiprocessing  # local: only cold and large builds get here
-    from concurrent.futures.process import BrokenProcessPool
+    # local: only cold and large builds get here, and these take 30 ms to import
+    import multiprocessing
+    from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
 
     from feeds.normalize.batch import frozen_heap, pool_workers
 
