@@ -3,6 +3,7 @@ listed with its count, dates and URLs, autodiscovery, escaping, and the same byt
 
 from __future__ import annotations
 
+import posixpath
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,9 +11,11 @@ from urllib.parse import unquote, urljoin
 
 import html5lib
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from feeds.model import Entry, FeedSpec
-from feeds.render.index import render_pages
+from feeds.render.index import relative, render_pages
 from feeds.render.plan import plan_feeds
 from feeds.render.site import Site
 from tests.site_server import CHINESE_TAG, build_site
@@ -196,3 +199,14 @@ def test_every_page_of_the_seeds_build_is_valid_and_complete(
             assert titles == [e.title for e in spec.entries]
     chinese = parse((out / "tags" / CHINESE_TAG / "index.html").read_bytes())
     assert "中文标题：订阅测试" in text(chinese)
+
+
+FOLDERS = st.lists(
+    st.sampled_from(["tags", "categories", "a", "b", "中文", "x-y", "."]), max_size=3
+)
+
+
+@given(FOLDERS.map("/".join), FOLDERS.map("/".join))
+def test_relative_is_relpath(target: str, here: str) -> None:
+    target, here = target or ".", here or "."
+    assert relative(target, here) == posixpath.relpath(target, here)

@@ -79,6 +79,8 @@ class Fragments:
     def __init__(self, site: Site, uses: dict[str, int] | None = None) -> None:
         self.site = site
         self._made: dict[tuple[str, str], tuple[Entry, bytes]] = {}
+        # The escaped HTML of an entry, the bulk of its Atom and its RSS fragment alike.
+        self._escaped: dict[str, tuple[Entry, str]] = {}
         self._uses = uses
         self._lock = threading.Lock()
 
@@ -95,15 +97,27 @@ class Fragments:
                 if left <= 0:
                     for fmt in self.site.formats:
                         self._made.pop((fmt, entry.id), None)
+                    self._escaped.pop(entry.id, None)
 
     def of(self, fmt: str, entry: Entry) -> bytes:
         key = (fmt, entry.id)
         made = self._made.get(key)
         if made is not None and (made[0] is entry or made[0] == entry):
             return made[1]
-        fragment = _ENTRY_RENDERERS[fmt](entry, self.site).encode()
+        if fmt == "json":
+            fragment = json_item(entry, self.site).encode()
+        else:
+            fragment = _ENTRY_RENDERERS[fmt](entry, self.site, self._escaped_of(entry)).encode()
         self._made[key] = (entry, fragment)
         return fragment
+
+    def _escaped_of(self, entry: Entry) -> str:
+        known = self._escaped.get(entry.id)
+        if known is not None and known[0] is entry:
+            return known[1]
+        escaped = text(content_html(entry))
+        self._escaped[entry.id] = (entry, escaped)
+        return escaped
 
     def render(self, spec: FeedSpec, fmt: str) -> bytes:
         head, tail = _SHELLS[fmt](spec, self.site)
@@ -121,7 +135,10 @@ class Fragments:
 # -- Atom ---------------------------------------------------------------------------------
 
 
-def atom_entry(entry: Entry, site: Site) -> str:
+def atom_entry(entry: Entry, site: Site, escaped: str | None = None) -> str:
+    """`escaped`: text(content_html(entry)), when the caller has it already."""
+    if escaped is None:
+        escaped = text(content_html(entry))
     parts = [
         "  <entry>\n",
         f"    <id>{text(entry.id)}</id>\n",
@@ -130,7 +147,7 @@ def atom_entry(entry: Entry, site: Site) -> str:
     ]
     if entry.source_name:
         parts.append(f"    <author>\n      <name>{text(entry.source_name)}</name>\n    </author>\n")
-    parts.append(f'    <content type="html">{text(content_html(entry))}</content>\n')
+    parts.append(f'    <content type="html">{escaped}</content>\n')
     if entry.link:
         parts.append(f'    <link href="{attribute(entry.link)}"/>\n')
     if entry.summary:
@@ -167,11 +184,12 @@ def _atom_shell(spec: FeedSpec, site: Site) -> tuple[str, str]:
 # -- RSS ----------------------------------------------------------------------------------
 
 
-def rss_item(entry: Entry, site: Site) -> str:
+def rss_item(entry: Entry, site: Site, escaped: str | None = None) -> str:
+    """`escaped`: text(content_html(entry)), when the caller has it already."""
     parts = ["    <item>\n", f"      <title>{text(entry.title)}</title>\n"]
     if entry.link:
         parts.append(f"      <link>{text(entry.link)}</link>\n")
-    content = text(content_html(entry))
+    content = text(content_html(entry)) if escaped is None else escaped
     if entry.summary:
         # Readers take <description> as HTML: the plain-text summary is escaped once more.
         summary = text(html.escape(entry.summary, quote=False))
@@ -291,5 +309,8 @@ def _language(entries: tuple[Entry, ...]) -> str | None:
     return min(counts, key=lambda language: (-counts[language], language))
 
 
-_ENTRY_RENDERERS = {"atom": atom_entry, "rss": rss_item, "json": json_item}
+_ENTRY_RENDERERS: dict[str, Callable[[Entry, Site, str | None], str]] = {
+    "atom": atom_entry,
+    "rss": rss_item,
+}
 _SHELLS = {"atom": _atom_shell, "rss": _rss_shell, "json": _json_shell}

@@ -11,7 +11,6 @@ rendered once and reused: a row shows only the entry's own values, nothing of th
 
 from __future__ import annotations
 
-import posixpath
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -122,7 +121,7 @@ def _render_index(feeds: tuple[FeedSpec, ...], site: Site) -> bytes:
 
 
 def _render_term(spec: FeedSpec, site: Site) -> bytes:
-    home = posixpath.relpath(".", spec.folder) + "/"
+    home = relative(".", spec.folder) + "/"
     row = _row(spec, site, spec.folder)
     return _render(
         "term.html",
@@ -175,9 +174,21 @@ def _entry_row(
     return _entry_macro()(language, _web_link(link), title, stamp, _when(published), source)
 
 
+def relative(target: str, here: str) -> str:
+    """posixpath.relpath(target, here) for two folders under out/ ("." is out/ itself),
+    worked out from their names: relpath asks the OS for the working folder twice a call,
+    and a page is made for every term."""
+    to = [part for part in target.split("/") if part not in ("", ".")]
+    start = [part for part in here.split("/") if part not in ("", ".")]
+    common = 0
+    while common < min(len(to), len(start)) and to[common] == start[common]:
+        common += 1
+    return "/".join([".."] * (len(start) - common) + to[common:]) or "."
+
+
 def _row(spec: FeedSpec, site: Site, here: str) -> FeedRow:
     target = spec.folder or "."
-    page = posixpath.relpath(target, here or ".")
+    page = relative(target, here or ".")
     page = "./" if page == "." else quote(page) + "/"
     name = spec.term if spec.term else "All entries"
     updated = max((entry.updated for entry in spec.entries), default=None)
