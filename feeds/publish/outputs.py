@@ -18,7 +18,16 @@ from feeds.model import Entry, FeedSpec
 from feeds.publish.record import OutputRecord
 from feeds.publish.write import WriteReport, write_tree
 from feeds.render.incremental import Digests, code_fingerprint, render_outputs
-from feeds.render.site import Site
+from feeds.render.site import FILENAMES, Site
+
+
+def _writer_group(path: str) -> str:
+    # An entry's Atom and RSS fragments share its escaped HTML (render/fragments.py): a
+    # worker that renders both makes it once. JSON feeds and pages go to another.
+    return "xml" if path.rpartition("/")[2] in _XML_FEEDS else "other"
+
+
+_XML_FEEDS = (FILENAMES["atom"], FILENAMES["rss"])
 
 
 def publish(
@@ -36,7 +45,7 @@ def publish(
     kept = record.unchanged(before)
     wanted = [path for path in before if path not in kept]
     files = render_outputs(specs, site, wanted, seeds.load, seeds.__contains__)
-    report = write_tree(out, files, keep=kept, parallel=True)
+    report = write_tree(out, files, keep=kept, parallel=True, group=_writer_group)
     if None in before.values():  # seed entries rendered just now have a digest now
         before = digests.outputs(specs)
     record.record(before, wanted, report)

@@ -16,7 +16,7 @@ import json
 import os
 import threading
 from collections import deque
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,12 +59,15 @@ def write_tree(
     prune: bool = True,
     keep: Collection[str] = (),
     parallel: bool = False,
+    group: Group | None = None,
 ) -> WriteReport:
     """Make out/ hold `files`; remove files of ours that are no longer in `files`.
 
     `keep`: files of ours an incremental build knows to be current (publish/outputs.py);
     they are left as they are, not even read, and count as unchanged. `parallel`: many
-    files are rendered and written by forked processes, one per core (see _write_files).
+    files are rendered and written by forked processes, one per core (see _write_files);
+    `group` names, for a file, the group whose files share work in rendering (they go to
+    the same workers; by default a folder is one group).
     """
     report = WriteReport()
     out.mkdir(parents=True, exist_ok=True)
@@ -76,7 +79,7 @@ def write_tree(
             report.unchanged.append(relative)
             kept[relative] = digest
     ordered = sorted(files)
-    outcomes = _write_files(out, files, ordered, parallel)
+    outcomes = _write_files(out, files, ordered, parallel, group)
     for relative, outcome in zip(ordered, outcomes, strict=True):
         if isinstance(outcome, PublishError):
             report.errors.append(outcome)
@@ -99,15 +102,20 @@ def write_tree(
 
 
 Outcome = tuple[bool, str] | PublishError  # (written, digest) of one file, or its error
+Group = Callable[[str], str]  # a file's group: files of a group share work in rendering
 
 
 def _write_files(
-    out: Path, files: Mapping[str, bytes], ordered: list[str], parallel: bool
+    out: Path,
+    files: Mapping[str, bytes],
+    ordered: list[str],
+    parallel: bool,
+    group: Group | None = None,
 ) -> list[Outcome]:
     """The outcome of writing each of `ordered`, in order.
 
     With `parallel`, when there are many files and this process may fork (one thread:
-    the CLI, not the daemon), forked workers share them out by folder: each reads its
+    the CLI, not the daemon), forked workers share them out by group and folder: each reads its
     files from `files` (rendering them: publish/outputs.py hands over lazy files), writes
     them and reports back, so rendering runs on every core, not under one GIL. A worker
     that dies leaves its files to this process."""
@@ -119,7 +127,8 @@ def _write_files(
 
     from feeds.normalize.batch import frozen_heap, pool_workers
 
-    shares = _shares(ordered, pool_workers())
+    workers = pool_workers()
+    shares = _shares(ordered, workers, group)
     if len(shares) < 2:
         return _write_here(out, files, ordered)
     global _FORKED  # how forked workers find `files` without pickling it
@@ -127,7 +136,10 @@ def _write_files(
     context = multiprocessing.get_context("fork")
     done: dict[str, Outcome] = {}
     try:
-        with frozen_heap(context), ProcessPoolExecutor(len(shares), mp_context=context) as pool:
+        with (
+            frozen_heap(context),
+            ProcessPoolExecutor(min(workers, len(shares)), mp_context=context) as pool,
+        ):
             for results in pool.map(_write_share, shares):
                 done.update(_outcome(path, result) for path, result in results)
     except BrokenProcessPool:
@@ -160,15 +172,21 @@ def _sweep_temporaries(out: Path, folders: Collection[str]) -> None:
                     (out / folder / name).unlink()
 
 
-def _shares(ordered: list[str], workers: int) -> list[list[str]]:
-    """`ordered` dealt out by folder: a folder's feeds and page share their entries."""
-    folders: dict[str, list[str]] = {}
+def _shares(ordered: list[str], workers: int, group: Group | None) -> list[list[str]]:
+    """`ordered` dealt out to `workers`: each group to its own workers, and within a group
+    by folder (a folder's feeds and page hold the same entries)."""
+    groups: dict[str, dict[str, list[str]]] = {}
     for relative in ordered:
-        folders.setdefault(relative.rpartition("/")[0], []).append(relative)
-    shares: list[list[str]] = [[] for _ in range(min(workers, len(folders)))]
-    for number, paths in enumerate(folders.values()):
-        shares[number % len(shares)].extend(paths)
-    return [share for share in shares if share]
+        folder = relative.rpartition("/")[0]
+        key = group(relative) if group else ""
+        groups.setdefault(key, {}).setdefault(folder, []).append(relative)
+    shares: list[list[str]] = []
+    for folders in groups.values():
+        mine: list[list[str]] = [[] for _ in range(max(1, workers // len(groups)))]
+        for number, paths in enumerate(folders.values()):
+            mine[number % len(mine)].extend(paths)
+        shares += [share for share in mine if share]
+    return shares
 
 
 def _write_share(share: list[str]) -> list[tuple[str, _Sent]]:
@@ -176,6 +194,11 @@ def _write_share(share: list[str]) -> list[tuple[str, _Sent]]:
     a FeedsError does not survive pickling)."""
     assert _FORKED is not None  # set before the fork
     out, files = _FORKED
+    # Lazy files (render/incremental.py) let go of what only the other shares would use.
+    drop = getattr(files, "drop", None)
+    if drop is not None:
+        mine = set(share)
+        drop([relative for relative in files if relative not in mine])
     sent: list[tuple[str, _Sent]] = []
     for relative, outcome in zip(share, _write_here(out, files, share), strict=True):
         sent.append(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -108,14 +108,30 @@ class LazyFiles(Mapping[str, bytes]):
     def __init__(self) -> None:
         self._makers: dict[str, Callable[[], bytes]] = {}
         self._paths: list[str] = []
+        self._unused: dict[str, Callable[[], None]] = {}
 
-    def add(self, path: str, make: Callable[[], bytes]) -> None:
+    def add(
+        self, path: str, make: Callable[[], bytes], unused: Callable[[], None] | None = None
+    ) -> None:
+        """`make` renders the file; `unused` is called instead if it is dropped."""
         if path in self._makers:
             raise PublishError(path, "two outputs want the same file; refusing to write it twice")
         self._makers[path] = make
         self._paths.append(path)
+        if unused is not None:
+            self._unused[path] = unused
+
+    def drop(self, paths: Iterable[str]) -> None:
+        """These files will not be read here (a forked writer reads its share only): what
+        they would have used of shared work is let go (Fragments counts its readers)."""
+        for path in paths:
+            self._makers.pop(path, None)
+            unused = self._unused.pop(path, None)
+            if unused is not None:
+                unused()
 
     def __getitem__(self, path: str) -> bytes:
+        self._unused.pop(path, None)
         return self._makers.pop(path)()
 
     def __iter__(self) -> Iterator[str]:
@@ -144,7 +160,7 @@ def render_outputs(
         for fmt in site.formats:
             path = spec.path(FILENAMES[fmt])
             if path in wanted:
-                files.add(path, partial(fragments.render, full, fmt))
+                files.add(path, partial(fragments.render, full, fmt), partial(fragments.skip, full))
             else:
                 fragments.skip(full)
         if spec.folder and spec.path(INDEX) in wanted:
