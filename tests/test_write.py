@@ -268,3 +268,20 @@ def test_files_of_a_worker_that_dies_are_written_by_the_build(
     assert report.written == sorted(paths) and not report.errors
     assert (tmp_path / "tags/t7/rss.xml").read_text().endswith(f"{os.getpid()}</feed>")
     assert not temporaries(tmp_path)
+
+
+def test_files_of_a_group_are_written_by_one_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(write, "PARALLEL_MIN", 10)
+    monkeypatch.setattr("feeds.normalize.batch.pool_workers", lambda: 2)
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this test process: the writer does not fork then")
+    paths = many_paths()
+    report = write_tree(tmp_path, Rendered(paths), parallel=True, group=lambda path: path[-7:])
+    assert report.written == sorted(paths)
+    writers: dict[str, set[str]] = {}
+    for path in tmp_path.rglob("*.xml"):
+        writers.setdefault(path.name, set()).add(path.read_text().split()[-1])
+    assert len(writers["atom.xml"]) == len(writers["rss.xml"]) == 1
+    assert writers["atom.xml"] != writers["rss.xml"]
