@@ -31,6 +31,9 @@ class ProgressBar:
                 return
             from tqdm import tqdm  # here: most builds show no bar, and tqdm takes 20 ms to load
 
+            # No monitor thread: a build forks its workers only while it has one thread
+            # (normalize/batch.py, publish/write.py), and the bar is updated often anyway.
+            tqdm.monitor_interval = 0
             bar = self.bar = tqdm(total=total, unit="article", file=self.stream, leave=False)
         bar.update(done - bar.n)
 

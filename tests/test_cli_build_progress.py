@@ -11,6 +11,7 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
 from pathlib import Path
 
 from feeds.progress import LONG, ProgressBar
@@ -33,6 +34,8 @@ def test_long_work_on_a_terminal_shows_a_bar() -> None:
     shown = stream.getvalue()
     assert f"/{LONG + 1} [" in shown and "article/s" in shown
     assert shown.endswith("\r")  # cleared when done: the summary line follows alone
+    # No thread of tqdm's outlives the bar: a build forks its workers only while alone.
+    assert threading.active_count() == 1
 
 
 def test_short_work_shows_nothing() -> None:
