@@ -118,3 +118,32 @@ def test_a_process_pool_parses_and_renders_like_this_process(
             other.join()
     assert all(result.entry is not None for result in here)
     assert all(result.html for result in rendered_here)
+
+
+def cache_row(work: Path, name: str) -> tuple[object, ...]:
+    with sqlite3.connect(work / "state" / "state.db") as db:
+        row = db.execute(
+            "SELECT size, mtime_ns, digest, entry, html_digest FROM article_cache WHERE name = ?",
+            (name,),
+        ).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def test_a_touched_file_keeps_its_html_digest_and_an_edited_one_drops_it(work: Path) -> None:
+    before = cache_row(work, ARTICLE)
+    assert before[4] is not None  # rendered by the first build (it is in the feeds)
+    path = work / "seeds" / ARTICLE
+    os.utime(path, (1_900_000_000, 1_900_000_000))
+    assert build(settings_for(work), offline=True).ok
+    touched = cache_row(work, ARTICLE)
+    assert touched[1] == 1_900_000_000 * 10**9
+    assert touched[2:] == before[2:]  # same digest, entry and HTML digest
+    edit = article(5, ["AI"], body="An edit.").replace('date: "2025-', 'date: "2000-')
+    path.write_text(edit, encoding="utf-8")
+    os.utime(path, (1_900_000_100, 1_900_000_100))
+    settings = settings_for(work, limit=1)  # the edited entry, now the oldest, is in no feed
+    assert build(settings, offline=True).ok
+    edited = cache_row(work, ARTICLE)
+    assert edited[2] != before[2] and edited[3] != before[3]
+    assert edited[4] is None

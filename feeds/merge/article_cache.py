@@ -142,22 +142,20 @@ class ArticleCache:
     def save(self, rows: Iterable[Row]) -> None:
         """Insert or replace rows (the HTML digest is dropped unless the file's is unchanged)."""
         with transaction(self.store) as db:
-            for row in rows:
-                old = db.execute(
-                    "SELECT digest FROM article_cache WHERE name = ?", (row.name,)
-                ).fetchone()
-                if old is not None and old[0] == row.digest:
-                    db.execute(
-                        "UPDATE article_cache SET size = ?, mtime_ns = ? WHERE name = ?",
-                        (row.size, row.mtime_ns, row.name),
-                    )
-                    continue
-                db.execute(
-                    "INSERT OR REPLACE INTO article_cache "
-                    "(name, size, mtime_ns, digest, entry, html_digest) "
-                    "VALUES (?, ?, ?, ?, ?, NULL)",
-                    (row.name, row.size, row.mtime_ns, row.digest, self._json(row.entry)),
-                )
+            # One upsert a row: a row whose file digest is unchanged (touched) keeps its
+            # entry and HTML digest. SET expressions read the row as it was.
+            db.executemany(
+                "INSERT INTO article_cache (name, size, mtime_ns, digest, entry, html_digest) "
+                "VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT (name) DO UPDATE SET "
+                "size = excluded.size, mtime_ns = excluded.mtime_ns, "
+                "entry = CASE WHEN digest = excluded.digest THEN entry ELSE excluded.entry END, "
+                "html_digest = CASE WHEN digest = excluded.digest THEN html_digest END, "
+                "digest = excluded.digest",
+                [
+                    (row.name, row.size, row.mtime_ns, row.digest, self._json(row.entry))
+                    for row in rows
+                ],
+            )
 
     def forget(self, names: Iterable[str]) -> None:
         with transaction(self.store) as db:
