@@ -7,7 +7,7 @@ import json
 import os
 import stat
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -231,37 +231,38 @@ def many_paths(folders: int = 60) -> list[str]:
     return [f"tags/t{n}/{name}" for n in range(folders) for name in ("atom.xml", "rss.xml")]
 
 
-def writer_pids(out: Path) -> set[int]:
-    return {
-        int(path.read_text().split()[-1].removesuffix("</feed>")) for path in out.rglob("*.xml")
-    }
+def writers(out: Path, key: Callable[[Path], str]) -> dict[str, set[str]]:
+    """The pids that wrote the files of `out`, by `key` of the file."""
+    found: dict[str, set[str]] = {}
+    for path in out.rglob("*.xml"):
+        found.setdefault(key(path), set()).add(path.read_text().split()[-1])
+    return found
 
 
-def test_a_parallel_write_is_shared_by_forked_workers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def forking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer forks two workers for as few as 10 files (on any number of cores)."""
     monkeypatch.setattr(write, "PARALLEL_MIN", 10)
+    monkeypatch.setattr("feeds.normalize.batch.pool_workers", lambda: 2)
     if threading.active_count() > 1:
         pytest.skip("another thread runs in this test process: the writer does not fork then")
+
+
+@pytest.mark.usefixtures("forking")
+def test_a_parallel_write_is_shared_by_forked_workers(tmp_path: Path) -> None:
     paths = many_paths()
     report = write_tree(tmp_path, Rendered(paths), parallel=True)
     assert report.written == sorted(paths) and not report.errors
-    pids = writer_pids(tmp_path)
-    assert os.getpid() not in pids and len(pids) >= 2
+    pids = set().union(*writers(tmp_path, lambda path: "").values())
+    assert f"{os.getpid()}</feed>" not in pids and len(pids) == 2
     assert set(json.loads((tmp_path / MANIFEST).read_bytes())) == set(paths)
     # A folder's files are written by one worker (they share entries).
-    by_folder: dict[str, set[str]] = {}
-    for path in tmp_path.rglob("*.xml"):
-        by_folder.setdefault(path.parent.name, set()).add(path.read_text().split()[-1])
-    assert all(len(writers) == 1 for writers in by_folder.values())
+    by_folder = writers(tmp_path, lambda path: path.parent.name)
+    assert all(len(pids) == 1 for pids in by_folder.values())
 
 
-def test_files_of_a_worker_that_dies_are_written_by_the_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(write, "PARALLEL_MIN", 10)
-    if threading.active_count() > 1:
-        pytest.skip("another thread runs in this test process: the writer does not fork then")
+@pytest.mark.usefixtures("forking")
+def test_files_of_a_worker_that_dies_are_written_by_the_build(tmp_path: Path) -> None:
     paths = many_paths()
     files = Rendered(paths, crash="tags/t7/rss.xml", survivor=os.getpid())
     report = write_tree(tmp_path, files, parallel=True)
@@ -270,18 +271,11 @@ def test_files_of_a_worker_that_dies_are_written_by_the_build(
     assert not temporaries(tmp_path)
 
 
-def test_files_of_a_group_are_written_by_one_worker(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(write, "PARALLEL_MIN", 10)
-    monkeypatch.setattr("feeds.normalize.batch.pool_workers", lambda: 2)
-    if threading.active_count() > 1:
-        pytest.skip("another thread runs in this test process: the writer does not fork then")
+@pytest.mark.usefixtures("forking")
+def test_files_of_a_group_are_written_by_one_worker(tmp_path: Path) -> None:
     paths = many_paths()
     report = write_tree(tmp_path, Rendered(paths), parallel=True, group=lambda path: path[-7:])
     assert report.written == sorted(paths)
-    writers: dict[str, set[str]] = {}
-    for path in tmp_path.rglob("*.xml"):
-        writers.setdefault(path.name, set()).add(path.read_text().split()[-1])
-    assert len(writers["atom.xml"]) == len(writers["rss.xml"]) == 1
-    assert writers["atom.xml"] != writers["rss.xml"]
+    by_name = writers(tmp_path, lambda path: path.name)
+    assert len(by_name["atom.xml"]) == len(by_name["rss.xml"]) == 1
+    assert by_name["atom.xml"] != by_name["rss.xml"]
