@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import stat
+import subprocess
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -279,3 +280,20 @@ def test_files_of_a_group_are_written_by_one_worker(tmp_path: Path) -> None:
     by_name = writers(tmp_path, lambda path: path.name)
     assert len(by_name["atom.xml"]) == len(by_name["rss.xml"]) == 1
     assert by_name["atom.xml"] != by_name["rss.xml"]
+
+
+def test_temporaries_of_processes_gone_are_swept_where_files_are_written(tmp_path: Path) -> None:
+    write_tree(tmp_path, FILES)
+    ended = subprocess.Popen(["true"])  # a process that has ended: its pid runs no more
+    ended.wait()
+    dead_pid = ended.pid
+    folder = tmp_path / "tags" / "qq"
+    dead = folder / f".tmp-{dead_pid}-3.xml"
+    alive = folder / f".tmp-{os.getpid()}-9.xml"  # a build still writing
+    elsewhere = tmp_path / "untouched" / f".tmp-{dead_pid}-4.xml"
+    for path in (dead, alive, elsewhere):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half a feed")
+    write_tree(tmp_path, {**FILES, "tags/qq/atom.xml": b"<feed>qq, again</feed>"})
+    assert not dead.exists()
+    assert alive.exists() and elsewhere.exists()

@@ -79,6 +79,7 @@ def write_tree(
             report.unchanged.append(relative)
             kept[relative] = digest
     ordered = sorted(files)
+    _sweep_temporaries(out, {relative.rpartition("/")[0] for relative in ordered})
     outcomes = _write_files(out, files, ordered, parallel, group)
     for relative, outcome in zip(ordered, outcomes, strict=True):
         if isinstance(outcome, PublishError):
@@ -159,17 +160,31 @@ _Sent = tuple[bool, str] | tuple[str, str]
 
 
 def _sweep_temporaries(out: Path, folders: Collection[str]) -> None:
-    """Remove temporaries of other processes (dead workers) from these folders of out/."""
-    mine = f"{TEMPORARY}{os.getpid()}-"
+    """Remove from these folders of out/ the temporaries of processes that are gone (a
+    build killed while writing, a dead worker): `.tmp-<pid>-<n>...` whose pid runs no more."""
     for folder in folders:
         try:
             names = os.listdir(out / folder if folder else out)  # noqa: PTH208
         except OSError:
             continue
         for name in names:
-            if name.startswith(TEMPORARY) and not name.startswith(mine):
+            if name.startswith(TEMPORARY) and not _running(name):
                 with contextlib.suppress(OSError):
                     (out / folder / name).unlink()
+
+
+def _running(temporary: str) -> bool:
+    """Whether the process that made this temporary still runs (unknown names: yes)."""
+    pid = temporary.removeprefix(TEMPORARY).partition("-")[0]
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
 
 
 def _shares(ordered: list[str], workers: int, group: Group | None) -> list[list[str]]:
