@@ -14,18 +14,15 @@ carries a fingerprint of them, and a different fingerprint empties it.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 import feeds
-from feeds.errors import StoreError
 from feeds.merge.store import Store
 from feeds.model import Entry
 
@@ -77,33 +74,6 @@ def html_digest(html: str) -> str:
     return hashlib.blake2b(html.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-@contextlib.contextmanager
-def guarded(store: Store) -> Iterator[sqlite3.Connection]:
-    try:
-        yield store.connection
-    except sqlite3.Error as exc:
-        raise StoreError(str(store.path), f"article cache: {exc}") from None
-
-
-@contextlib.contextmanager
-def transaction(store: Store) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE .. COMMIT on the store's connection (opened in autocommit mode, where
-    every statement alone would be a transaction of its own, synced to disk); sqlite3
-    errors become a StoreError naming the store. The build holds the writers' lock, so no
-    other thread uses the connection meanwhile."""
-    db = store.connection
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-    except sqlite3.Error as exc:
-        raise StoreError(str(store.path), f"article cache: {exc}") from None
-
-
 class ArticleCache:
     """The cache table in the store."""
 
@@ -111,7 +81,7 @@ class ArticleCache:
         self.store = store
         self.zone_key = getattr(zone, "key", None)
         self.zone = zone
-        with transaction(store) as db:
+        with store.transaction() as db:
             db.execute(META)
             row = db.execute(
                 "SELECT value FROM article_cache_meta WHERE key = 'fingerprint'"
@@ -126,7 +96,7 @@ class ArticleCache:
             db.execute(TABLE)
 
     def rows(self) -> dict[str, Row]:
-        with guarded(self.store) as db:
+        with self.store.guarded() as db:
             fetched = db.execute(
                 "SELECT name, size, mtime_ns, digest, entry, html_digest FROM article_cache"
             ).fetchall()
@@ -141,7 +111,7 @@ class ArticleCache:
 
     def save(self, rows: Iterable[Row]) -> None:
         """Insert or replace rows (the HTML digest is dropped unless the file's is unchanged)."""
-        with transaction(self.store) as db:
+        with self.store.transaction() as db:
             # One upsert a row: a row whose file digest is unchanged (touched) keeps its
             # entry and HTML digest. SET expressions read the row as it was.
             db.executemany(
@@ -158,12 +128,12 @@ class ArticleCache:
             )
 
     def forget(self, names: Iterable[str]) -> None:
-        with transaction(self.store) as db:
+        with self.store.transaction() as db:
             db.executemany("DELETE FROM article_cache WHERE name = ?", [(n,) for n in names])
 
     def save_html_digests(self, rendered: Iterable[tuple[str, str, str]]) -> None:
         """(name, digest of the file it was rendered from, digest of its HTML)."""
-        with transaction(self.store) as db:
+        with self.store.transaction() as db:
             db.executemany(
                 "UPDATE article_cache SET html_digest = ? WHERE name = ? AND digest = ?",
                 [(html, name, digest) for name, digest, html in rendered],

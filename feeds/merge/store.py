@@ -131,6 +131,21 @@ class Store:
     # -- plumbing -------------------------------------------------------------------------
 
     @contextlib.contextmanager
+    def guarded(self) -> Iterator[sqlite3.Connection]:
+        """The connection, under the lock, every sqlite3 error a StoreError naming the file
+        (for reads of tables kept by other modules: article cache, output record)."""
+        with self._guard():
+            yield self.connection
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE .. COMMIT on the connection, guarded as above (the connection is
+        in autocommit mode, where every statement alone would be a transaction of its own,
+        synced to disk)."""
+        with self._transaction() as db:
+            yield db
+
+    @contextlib.contextmanager
     def _guard(self) -> Iterator[None]:
         """Take the lock and turn every sqlite3 error into a StoreError naming the file."""
         with self._lock:

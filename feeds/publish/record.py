@@ -8,7 +8,6 @@ import os
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from feeds.merge.article_cache import guarded, transaction
 from feeds.merge.store import Store
 from feeds.publish.write import WriteReport
 
@@ -24,34 +23,34 @@ class OutputRecord:
         self.store = store
         self.root = str(out)
         self.key = str(out.resolve())
-        with transaction(store) as db:
+        with store.transaction() as db:
             db.execute(SCHEMA)
 
     def unchanged(self, digests: Mapping[str, str | None]) -> set[str]:
         """Paths whose digest is the recorded one and whose file is still as written."""
-        with guarded(self.store) as db:
-            rows = db.execute(
-                "SELECT path, digest, size, mtime_ns FROM output_digests WHERE out = ?",
-                (self.key,),
-            ).fetchall()
-        kept = set()
-        for path, digest, size, mtime_ns in rows:
-            if digests.get(path) == digest and _stat(self.root, path) == (size, mtime_ns):
-                kept.add(path)
-        return kept
+        return {
+            path
+            for path, digest, size, mtime_ns in self._rows()
+            if digests.get(path) == digest and _stat(self.root, path) == (size, mtime_ns)
+        }
 
     def intact(self) -> list[str] | None:
         """Every recorded path, when each file is still on disk as written; else None."""
-        with guarded(self.store) as db:
-            rows = db.execute(
-                "SELECT path, size, mtime_ns FROM output_digests WHERE out = ?", (self.key,)
-            ).fetchall()
-        if not rows:
+        rows = self._rows()
+        if not rows or any(
+            _stat(self.root, path) != (size, mtime) for path, _, size, mtime in rows
+        ):
             return None
-        for path, size, mtime_ns in rows:
-            if _stat(self.root, path) != (size, mtime_ns):
-                return None
-        return sorted(path for path, _, _ in rows)
+        return sorted(path for path, *_ in rows)
+
+    def _rows(self) -> list[tuple[str, str, int, int]]:
+        """(path, digest, size, mtime_ns) of every recorded file."""
+        with self.store.guarded() as db:
+            rows: list[tuple[str, str, int, int]] = db.execute(
+                "SELECT path, digest, size, mtime_ns FROM output_digests WHERE out = ?",
+                (self.key,),
+            ).fetchall()
+        return rows
 
     def record(
         self, digests: Mapping[str, str | None], changed: Collection[str], report: WriteReport
@@ -66,7 +65,7 @@ class OutputRecord:
                 dropped.append((self.key, path))
             else:
                 rows.append((self.key, path, digest, *stat))
-        with transaction(self.store) as db:
+        with self.store.transaction() as db:
             known = db.execute("SELECT path FROM output_digests WHERE out = ?", (self.key,))
             dropped += [(self.key, path) for (path,) in known.fetchall() if path not in digests]
             db.executemany("DELETE FROM output_digests WHERE out = ? AND path = ?", dropped)

@@ -22,7 +22,6 @@ from functools import cache
 from pathlib import Path
 
 import feeds
-from feeds.merge.article_cache import guarded, transaction
 from feeds.merge.store import Store
 from feeds.model import Source
 from feeds.publish.record import OutputRecord
@@ -89,12 +88,12 @@ class UpToDate:
         self.out = out
         self.outputs = OutputRecord(store, out)
         self.key = self.outputs.key
-        with transaction(store) as db:
+        with store.transaction() as db:
             db.execute(TABLE)
 
     def current(self, inputs: str) -> Current | None:
         """The recorded build, when its inputs were `inputs` and its files are intact."""
-        with guarded(self.store) as db:
+        with self.store.guarded() as db:
             row = db.execute(
                 "SELECT inputs, manifest, articles, drafts, upstream FROM up_to_date WHERE out = ?",
                 (self.key,),
@@ -107,11 +106,11 @@ class UpToDate:
         return Current(row[2], row[3], row[4], outputs)
 
     def forget(self) -> None:
-        with transaction(self.store) as db:
+        with self.store.transaction() as db:
             db.execute("DELETE FROM up_to_date WHERE out = ?", (self.key,))
 
     def remember(self, inputs: str, articles: int, drafts: int, upstream: int) -> None:
-        with transaction(self.store) as db:
+        with self.store.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO up_to_date VALUES (?, ?, ?, ?, ?, ?)",
                 (self.key, inputs, self._manifest(), articles, drafts, upstream),
