@@ -164,16 +164,6 @@ def poll_upstream(
     return catalog.enabled
 
 
-def read_upstream(
-    settings: Settings, store: Store, report: BuildReport, *, offline: bool = False
-) -> list[Entry]:
-    """Poll (see poll_upstream), then every stored entry of the enabled sources."""
-    enabled = poll_upstream(settings, store, report, offline=offline)
-    entries = store.entries(source.name for source in enabled)
-    report.upstream = len(entries)
-    return entries
-
-
 @contextlib.contextmanager
 def opened_store(settings: Settings, store: Store | None) -> Iterator[Store]:
     """The caller's store (the daemon keeps one open), or settings.store for this build."""
