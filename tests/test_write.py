@@ -244,7 +244,7 @@ def writers(out: Path, key: Callable[[Path], str]) -> dict[str, set[str]]:
 def forking(monkeypatch: pytest.MonkeyPatch) -> None:
     """The writer forks two workers for as few as 10 files (on any number of cores)."""
     monkeypatch.setattr(write, "PARALLEL_MIN", 10)
-    monkeypatch.setattr("feeds.normalize.batch.pool_workers", lambda: 2)
+    monkeypatch.setattr("feeds.pools.pool_workers", lambda: 2)
     if threading.active_count() > 1:
         pytest.skip("another thread runs in this test process: the writer does not fork then")
 

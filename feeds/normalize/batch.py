@@ -13,16 +13,10 @@ server otherwise (the daemon has threads, and forking them is unsafe).
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
-import multiprocessing
-import os
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing.context import BaseContext
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -34,6 +28,7 @@ from feeds.model import Entry
 from feeds.normalize.article import Draft, parse_article
 from feeds.normalize.content import render_markdown
 from feeds.normalize.dates import file_time
+from feeds.pools import frozen_heap, pool_context, pool_workers
 
 POOL_MIN = 1500  # fewer articles than this: one process (a pool costs ~0.1 s to start)
 CHUNK = 200  # articles per task sent to a worker
@@ -153,34 +148,6 @@ def run(
     context = pool_context()
     with frozen_heap(context), ProcessPoolExecutor(workers, mp_context=context) as pool:
         return _collect(pool.map(function, jobs, chunksize=CHUNK), done)
-
-
-@contextlib.contextmanager
-def frozen_heap(context: BaseContext) -> Iterator[None]:
-    """Around forking workers: the objects this process has are frozen (gc.freeze), so a
-    worker's garbage collector does not walk them, touching every page of the inherited
-    heap and so copying it (copy-on-write) into each worker."""
-    if context.get_start_method() != "fork":
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-def pool_workers() -> int:
-    """One worker per core, up to 8."""
-    return min(os.cpu_count() or 1, 8)
-
-
-def pool_context() -> BaseContext:
-    """How a pool made now should start its workers: forked when this process has a single
-    thread (the CLI), from a fork server otherwise (the daemon has threads, and forking them
-    is unsafe). Shared with the poller's parse pool (feeds/sources/parse_pool.py)."""
-    method = "fork" if threading.active_count() == 1 else "forkserver"
-    return multiprocessing.get_context(method)
 
 
 def _collect(results: Iterable[Result], done: Callable[[int], None] | None) -> list[Result]:

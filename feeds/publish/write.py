@@ -126,7 +126,7 @@ def _write_files(
     import multiprocessing
     from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
 
-    from feeds.normalize.batch import frozen_heap, pool_workers
+    from feeds.pools import frozen_heap, pool_workers
 
     workers = pool_workers()
     shares = _shares(ordered, workers, group)

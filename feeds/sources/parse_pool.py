@@ -18,7 +18,7 @@ A body that kills or hangs its worker costs only its own source:
   of a dead worker's.
 Workers are forked when the process has a single thread, so the pool is made, and forked,
 when the poll starts, before any thread; later pools come from a fork server (see
-feeds.normalize.batch.pool_context).
+feeds.pools.pool_context).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Protocol
 
 from feeds.errors import ParseError
 from feeds.model import Entry, Source
-from feeds.normalize.batch import frozen_heap, pool_context, pool_workers
+from feeds.pools import frozen_heap, pool_context, pool_workers
 
 # Sources in a poll before parsing goes to processes. A parse costs ~35 ms (50 entries);
 # forked workers ~0.03 s to start, from a fork server ~1 s (it imports feeds first).
