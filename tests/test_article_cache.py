@@ -147,3 +147,68 @@ def test_a_touched_file_keeps_its_html_digest_and_an_edited_one_drops_it(work: P
     edited = cache_row(work, ARTICLE)
     assert edited[2] != before[2] and edited[3] != before[3]
     assert edited[4] is None
+
+
+def rendered_names(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the articles whose bodies the next builds render (in this process)."""
+    names: list[str] = []
+    render_one = batch.render_one
+
+    def spy(job: batch.RenderJob) -> batch.Rendered:
+        names.append(job.name)
+        return render_one(job)
+
+    monkeypatch.setattr(batch, "render_one", spy)
+    return names
+
+
+def test_an_edit_renders_its_own_body_and_takes_the_others_from_the_published_feeds(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rendered = rendered_names(monkeypatch)
+    path = work / "seeds" / ARTICLE
+    path.write_text(article(5, ["AI"], "A new paragraph."), encoding="utf-8")
+    report = build(settings_for(work), offline=True)
+    assert report.ok and len(report.write.written) > 3
+    assert rendered == [ARTICLE]
+    assert "A new paragraph." in str(item(work)["content_html"])
+    # What was taken from the published feeds is what rendering gives: a cold build of the
+    # same seeds writes the same bytes.
+    cold = work / "cold"
+    cold.mkdir()
+    (cold / "seeds").symlink_to(work / "seeds")
+    assert build(settings_for(cold), offline=True).ok
+    for relative in report.write.written:
+        assert (cold / "out" / relative).read_bytes() == (work / "out" / relative).read_bytes()
+
+
+def test_html_in_a_published_feed_that_does_not_match_its_digest_is_rendered_again(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = work / "out" / "feed.json"
+    document = json.loads(feed.read_text(encoding="utf-8"))
+    for entry in document["items"]:
+        entry["content_html"] = "<p>planted</p>"
+    feed.write_text(json.dumps(document), encoding="utf-8")
+    rendered = rendered_names(monkeypatch)
+    path = work / "seeds" / "007_article.md"
+    path.write_text(article(7, ["AI"], "Seven, edited."), encoding="utf-8")
+    assert build(settings_for(work), offline=True).ok
+    assert "007_article.md" in rendered and len(rendered) > 1
+    for name in ("feed.json", "atom.xml", "rss.xml"):
+        assert "planted" not in (work / "out" / name).read_text(encoding="utf-8")
+
+
+def test_a_missing_or_broken_published_feed_only_means_rendering(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (work / "out" / "feed.json").unlink()
+    for folder in (work / "out" / "tags").iterdir():
+        (folder / "feed.json").write_text('{"items": [1, {"id": 2}], ', encoding="utf-8")
+    rendered = rendered_names(monkeypatch)
+    path = work / "seeds" / ARTICLE
+    path.write_text(article(5, ["AI"], "Five, edited."), encoding="utf-8")
+    report = build(settings_for(work), offline=True)
+    assert report.ok
+    assert ARTICLE in rendered and len(rendered) > 1
+    assert "Five, edited." in str(item(work)["content_html"])

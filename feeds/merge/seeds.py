@@ -9,7 +9,7 @@ Bad articles go to the report as with pipeline.read_seeds, in the same order and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -31,6 +31,8 @@ from feeds.settings import Settings
 from feeds.sources.local import ArticleFile, list_articles
 
 Progress = Callable[[int, int], None]
+# HTML published before for some of these entry ids (by id): a cache, checked by digest.
+Earlier = Callable[[set[str]], Mapping[str, str]]
 
 
 class Report(Protocol):
@@ -62,12 +64,30 @@ class SeedContents:
         """A digest of the entry's HTML; None until it has been rendered once."""
         return self.seeds[entry_id].row.html_digest
 
-    def load(self, ids: Collection[str]) -> dict[str, str]:
+    def load(self, ids: Collection[str], earlier: Earlier | None = None) -> dict[str, str]:
         """The HTML of these seed entries, rendered now (spread over the cores).
 
-        Only digests are kept between builds, not the HTML: a build renders the bodies of
-        the feeds it rewrites, which after one edit are a few hundred at most, and the
-        store stays small (the bodies of 50,000 articles would be 400 MB of it)."""
+        Only digests are kept between builds, not the HTML (the bodies of 50,000 articles
+        would be 400 MB of the store). `earlier` may offer HTML published before (the feeds
+        about to be rewritten hold most of the entries they will hold again): what matches
+        an entry's HTML digest is taken as it is, the rest rendered."""
+        html = self._earlier(ids, earlier) if earlier is not None else {}
+        if len(html) < len(ids):
+            html.update(self._render([entry_id for entry_id in ids if entry_id not in html]))
+        return html
+
+    def _earlier(self, ids: Collection[str], earlier: Earlier) -> dict[str, str]:
+        digests = {entry_id: self.seeds[entry_id].row.html_digest for entry_id in ids}
+        known = {entry_id: digest for entry_id, digest in digests.items() if digest is not None}
+        if not known:
+            return {}
+        return {
+            entry_id: html
+            for entry_id, html in earlier(set(known)).items()
+            if entry_id in known and html_digest(html) == known[entry_id]
+        }
+
+    def _render(self, ids: list[str]) -> dict[str, str]:
         wanted = [self.seeds[entry_id] for entry_id in ids]
         jobs = [
             RenderJob(seed.row.name, seed.location, seed.row.digest, _link(seed)) for seed in wanted

@@ -9,14 +9,18 @@ if its bytes differ.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection, Iterable, Mapping
+from functools import partial
 from pathlib import Path
 
+from feeds.errors import PublishError
 from feeds.merge.article_cache import html_digest
 from feeds.merge.seeds import SeedContents
 from feeds.merge.store import Store
 from feeds.model import Entry, FeedSpec
 from feeds.publish.record import OutputRecord
-from feeds.publish.write import WriteReport, write_tree
+from feeds.publish.write import WriteReport, safe_path, write_tree
 from feeds.render.incremental import Digests, code_fingerprint, render_outputs
 from feeds.render.site import FILENAMES, Site
 
@@ -44,9 +48,33 @@ def publish(
     before = digests.outputs(specs)
     kept = record.unchanged(before)
     wanted = [path for path in before if path not in kept]
-    files = render_outputs(specs, site, wanted, seeds.load, seeds.__contains__)
+    json_feeds = [path for path in wanted if path.rpartition("/")[2] == FILENAMES["json"]]
+
+    def load(ids: list[str]) -> Mapping[str, str]:
+        return seeds.load(ids, partial(published_html, out, json_feeds))
+
+    files = render_outputs(specs, site, wanted, load, seeds.__contains__)
     report = write_tree(out, files, keep=kept, parallel=True, group=_writer_group)
     if None in before.values():  # seed entries rendered just now have a digest now
         before = digests.outputs(specs)
     record.record(before, wanted, report)
     return report
+
+
+def published_html(out: Path, paths: Iterable[str], ids: Collection[str]) -> dict[str, str]:
+    """The HTML these JSON feeds of out/ (as they are before this build writes) hold for
+    these entry ids. Only a cache (the caller checks each against its digest): a file that
+    is missing or not a JSON feed of ours is passed over."""
+    found: dict[str, str] = {}
+    for path in paths:
+        try:
+            items = json.loads(safe_path(out, path).read_bytes())["items"]
+        except (OSError, ValueError, LookupError, TypeError, PublishError):
+            continue
+        for item in items if isinstance(items, list) else ():
+            if not isinstance(item, dict):
+                continue
+            entry_id, html = item.get("id"), item.get("content_html")
+            if isinstance(entry_id, str) and entry_id in ids and isinstance(html, str):
+                found[entry_id] = html
+    return found
