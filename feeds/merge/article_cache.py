@@ -25,6 +25,9 @@ from typing import Any
 import feeds
 from feeds.merge.store import Store
 from feeds.model import Entry
+from feeds.normalize.content import html_digest
+
+__all__ = ["ArticleCache", "Row", "fingerprint", "html_digest"]
 
 TABLE = """CREATE TABLE IF NOT EXISTS article_cache (
     name TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
@@ -68,10 +71,6 @@ def fingerprint(base_url: str, timezone: str) -> str:
         except metadata.PackageNotFoundError:
             digest.update(f"{library} -\n".encode())
     return digest.hexdigest()
-
-
-def html_digest(html: str) -> str:
-    return hashlib.blake2b(html.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 class ArticleCache:

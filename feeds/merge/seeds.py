@@ -26,6 +26,7 @@ from feeds.normalize.batch import (
     parse_articles,
     render_bodies,
 )
+from feeds.normalize.content import xml_clean
 from feeds.normalize.dates import file_time
 from feeds.settings import Settings
 from feeds.sources.local import ArticleFile, list_articles
@@ -65,7 +66,7 @@ class SeedContents:
         return self.seeds[entry_id].row.html_digest
 
     def load(self, ids: Collection[str], earlier: Earlier | None = None) -> dict[str, str]:
-        """The HTML of these seed entries, rendered now (spread over the cores).
+        """The HTML of these seed entries, XML-safe, rendered now (spread over the cores).
 
         Only digests are kept between builds, not the HTML (the bodies of 50,000 articles
         would be 400 MB of the store). `earlier` may offer HTML published before (the feeds
@@ -101,7 +102,7 @@ class SeedContents:
                 html[entry_id] = self._read_now(seed)
                 continue
             html[entry_id] = rendered.html
-            digest = html_digest(rendered.html)
+            digest = rendered.digest or html_digest(rendered.html)
             if digest != seed.row.html_digest:
                 fresh.append((seed.row.name, seed.row.digest, digest))
                 seed.row = replace(seed.row, html_digest=digest)
@@ -119,7 +120,7 @@ class SeedContents:
         except (OSError, ArticleError):
             return ""
         self.cache.forget([seed.row.name])
-        return entry.content_html
+        return xml_clean(entry.content_html)
 
 
 def _link(seed: _Seed) -> str | None:

@@ -9,6 +9,7 @@ resolve them against our feed URL otherwise, which is wrong.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from contextvars import ContextVar
@@ -38,6 +39,11 @@ _NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 
 def render_markdown(text: str, base: str | None) -> str:
     return sanitize_html(markdown_to_html(text), base)
+
+
+def html_digest(html: str) -> str:
+    """A digest of an entry's HTML, as the article cache keeps it."""
+    return hashlib.blake2b(html.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def xml_clean(text: str) -> str:

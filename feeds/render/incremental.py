@@ -25,7 +25,6 @@ from pathlib import Path
 import feeds
 from feeds.errors import PublishError
 from feeds.model import Entry, FeedSpec
-from feeds.normalize.content import xml_clean
 from feeds.render.fragments import Fragments
 from feeds.render.index import INDEX, render_index, render_term_page
 from feeds.render.opml import OPML_FILE, render_opml
@@ -34,7 +33,7 @@ from feeds.render.stylesheet import stylesheet
 
 # The digest of a seed entry's HTML, or None when it has not been rendered yet.
 ContentDigest = Callable[[Entry], str | None]
-# The HTML of these seed entries (by id).
+# The HTML of these seed entries (by id), made XML-safe (as plan.xml_safe does the rest).
 LoadContents = Callable[[list[str]], Mapping[str, str]]
 
 
@@ -179,12 +178,11 @@ def render_outputs(
 def _filled(
     specs: list[FeedSpec], site: Site, load: LoadContents, is_seed: Callable[[str], bool]
 ) -> dict[str, Entry]:
-    """Seed entries of these feeds with their HTML (made XML-safe, as plan.xml_safe does)."""
+    """Seed entries of these feeds with their HTML."""
     entries = {entry.id: entry for spec in specs for entry in spec.entries if is_seed(entry.id)}
     html = load(sorted(entries))
     return {
-        entry_id: replace(entry, content_html=xml_clean(html[entry_id]))
-        for entry_id, entry in entries.items()
+        entry_id: replace(entry, content_html=html[entry_id]) for entry_id, entry in entries.items()
     }
 
 
