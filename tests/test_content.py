@@ -113,6 +113,41 @@ def test_join_is_urljoin(base: str, url: str) -> None:
     assert join(base, url) == urljoin(base, url)
 
 
+# Shaped like the links of articles, so most take join's shortcut for URLs urljoin keeps.
+LINKS = st.tuples(
+    st.sampled_from(["http", "https", "HTTPS", "ftp", "mailto", "h-t.t+p"]),
+    st.sampled_from(["://", ":/", ":"]),
+    st.lists(
+        st.sampled_from(["x.org", "a", ":80", "@", "%41", "例", "[::1]", "-", "~"]), max_size=3
+    ),
+    st.lists(URL_PARTS, max_size=6),
+).map(lambda parts: parts[0] + parts[1] + "".join(parts[2]) + "".join(parts[3]))
+
+
+@given(URLS, LINKS)
+@settings(max_examples=3000, deadline=None)
+def test_join_of_an_absolute_link_is_urljoin(base: str, url: str) -> None:
+    assert join(base, url) == urljoin(base, url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://x.org/a;b",  # urlparse splits ";b" off as parameters, and back
+        "https://x.org/a;",  # ... and an empty one is dropped
+        "https://x.org/a?",  # an empty query is dropped
+        "https://x.org/a#",
+        "HTTPS://x.org/a",  # the scheme comes back in lower case
+        "https://x.org/a\tb",
+        "https://x.org/a?b#c",
+        "https://x.org/%E4%BE%8B/例?q=1#f",
+    ],
+)
+def test_join_of_links_urljoin_changes_or_keeps(url: str) -> None:
+    for base in ("https://a.example/x/", "http://a.example/", ""):
+        assert join(base, url) == urljoin(base, url)
+
+
 def test_join_of_a_host_url_depends_on_the_base_scheme_only() -> None:
     assert join("https://a.example/x/y", "//cdn.example/i.png") == "https://cdn.example/i.png"
     assert join("http://b.example/", "//cdn.example/i.png") == "http://cdn.example/i.png"

@@ -76,9 +76,22 @@ def join(base: str, url: str) -> str:
     """urljoin(base, url), remembered for URLs with a host of their own: urljoin resolves
     those alike against any base of the same scheme, and articles link the same few sites
     again and again (urljoin was a fifth of the time spent rendering an article)."""
+    if _AS_IS.fullmatch(url):
+        # Most links of an article: urljoin would only split and join it again (or, for
+        # another scheme than the base's, return it), and the lru cache below would miss.
+        return url
     if url and base and urlsplit(url).netloc:  # urlsplit keeps its own small cache
         return _join_with_scheme(urlsplit(base).scheme, url)
     return urljoin(base, url)
+
+
+# A URL that urljoin gives back unchanged against any base: lower-case scheme, an ASCII
+# host, no ";" (urlparse splits parameters off), a "?" or "#" only before something (an
+# empty query or fragment is dropped), nothing urlsplit strips or removes (controls, space).
+_AS_IS = re.compile(
+    r"[a-z][a-z0-9+.-]*://[A-Za-z0-9._~%!$&'()*+,=:@-]+"
+    r"(?:/[^?#;\x00-\x20\x7f]*)?(?:\?[^#;\x00-\x20\x7f]+)?(?:#[^\x00-\x20\x7f]+)?"
+)
 
 
 @lru_cache(maxsize=16384)
