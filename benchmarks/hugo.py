@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 CONFIG = """\
@@ -81,12 +82,12 @@ def make_site(corpus: Path, site: Path) -> Path:
     return site
 
 
-def clean(site: Path) -> None:
-    """Cold build: no output and no cache from a previous run."""
+def clean(site: Path, discard: Callable[[Path], None] = shutil.rmtree) -> None:
+    """Cold build: no output and no cache from a previous run (`discard` takes folders)."""
     for name in ("public", "resources", ".cache", ".hugo_build.lock"):
         path = site / name
         if path.is_dir():
-            shutil.rmtree(path)
+            discard(path)
         elif path.exists():
             path.unlink()
 
