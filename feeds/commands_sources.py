@@ -29,7 +29,6 @@ from feeds.errors import ConfigError, FeedsError, LockError
 from feeds.merge.store import Store
 from feeds.settings import Settings
 from feeds.sources.catalog import Catalog, load_catalog
-from feeds.sources.opml import export_opml, import_opml
 from feeds.sources.state import SourceStatus
 
 if TYPE_CHECKING:
@@ -129,6 +128,8 @@ def import_command(opml: Path, **options: object) -> None:
     settings = settings_from(options)
     catalog = catalog_of(settings)
     try:
+        from feeds.sources.opml import import_opml  # local: every command loads this module
+
         report = import_opml(opml, settings.sources, catalog)
     except FeedsError as error:
         fail(error)
@@ -144,6 +145,8 @@ def export_command(**options: object) -> None:
     """Print the enabled sources as an OPML 2.0 subscription list."""
     settings = settings_from(options)
     catalog = catalog_of(settings)
+    from feeds.sources.opml import export_opml  # local: see import_command
+
     click.echo(export_opml(catalog.enabled, settings.title).decode("utf-8"), nl=False)
     sys.exit(EXIT_REJECTED if catalog.errors else EXIT_OK)
 

@@ -17,11 +17,14 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Collection, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from feeds.errors import PublishError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 MANIFEST = ".feeds-manifest.json"
 TEMPORARY = ".tmp-"  # the prefix of files being written
@@ -235,6 +238,9 @@ def _write_here(out: Path, files: Mapping[str, bytes], ordered: list[str]) -> li
     # Writing is mostly waiting on the disk (create, write, fsync), which releases the GIL:
     # a few threads do it while this one reads `files` (which may render them as it goes),
     # at most PENDING files ahead. Outcomes are taken in path order: reports stay sorted.
+    # local: a build that finds out/ up to date writes nothing (and the import is 10 ms)
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(WRITERS) as pool:
         pending: deque[Future[Outcome]] = deque()
         outcomes = []
