@@ -4,6 +4,7 @@ writers' lock for longer than --wait."""
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -77,6 +78,10 @@ def report_problems(report: BuildReport) -> None:
 @click.version_option(__version__, prog_name="feeds")
 def main() -> None:
     """Publish Markdown articles and upstream feeds as Atom, RSS and JSON feeds."""
+    # A build makes tens of thousands of objects that live until it ends (entries, their
+    # fields, feed plans) and hardly any reference cycles: with the default thresholds the
+    # collector walks them again and again (5-10% of a one-article rebuild's time).
+    gc.set_threshold(50_000, 20, 20)
 
 
 @main.command("build")
