@@ -25,9 +25,6 @@ from typing import Any
 import feeds
 from feeds.merge.store import Store
 from feeds.model import Entry
-from feeds.normalize.content import html_digest
-
-__all__ = ["ArticleCache", "Row", "fingerprint", "html_digest"]
 
 TABLE = """CREATE TABLE IF NOT EXISTS article_cache (
     name TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from feeds.errors import ArticleError, FeedsError
-from feeds.merge.article_cache import ArticleCache, Row, fingerprint, html_digest
+from feeds.merge.article_cache import ArticleCache, Row, fingerprint
 from feeds.merge.store import Store
 from feeds.model import Entry
 from feeds.normalize.article import read_article
@@ -26,7 +26,7 @@ from feeds.normalize.batch import (
     parse_articles,
     render_bodies,
 )
-from feeds.normalize.content import xml_clean
+from feeds.normalize.content import html_digest, xml_clean
 from feeds.normalize.dates import file_time
 from feeds.settings import Settings
 from feeds.sources.local import ArticleFile, list_articles

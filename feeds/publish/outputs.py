@@ -15,10 +15,10 @@ from functools import partial
 from pathlib import Path
 
 from feeds.errors import PublishError
-from feeds.merge.article_cache import html_digest
 from feeds.merge.seeds import SeedContents
 from feeds.merge.store import Store
 from feeds.model import Entry, FeedSpec
+from feeds.normalize.content import html_digest
 from feeds.publish.record import OutputRecord
 from feeds.publish.write import WriteReport, safe_path, write_tree
 from feeds.render.incremental import Digests, code_fingerprint, render_outputs
