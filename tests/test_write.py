@@ -297,3 +297,40 @@ def test_temporaries_of_processes_gone_are_swept_where_files_are_written(tmp_pat
     write_tree(tmp_path, {**FILES, "tags/qq/atom.xml": b"<feed>qq, again</feed>"})
     assert not dead.exists()
     assert alive.exists() and elsewhere.exists()
+
+
+def test_nothing_is_written_through_a_symlink_leading_out_of_the_folder(tmp_path: Path) -> None:
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (out / "tags").symlink_to(elsewhere, target_is_directory=True)
+    report = write_tree(
+        out, {"atom.xml": b"<a/>", "tags/ai/atom.xml": b"<b/>", "tags/x.xml": b"<c/>"}
+    )
+    assert [(error.where, "symlink" in error.problem) for error in report.errors] == [
+        ("tags/ai/atom.xml", True),
+        ("tags/x.xml", True),
+    ]
+    assert report.written == ["atom.xml"]
+    assert list(elsewhere.iterdir()) == []  # not even a folder or a temporary
+    assert list(json.loads((out / MANIFEST).read_text())) == ["atom.xml"]
+
+
+def test_a_stale_file_behind_a_symlink_leading_out_is_not_removed(tmp_path: Path) -> None:
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    write_tree(out, {"atom.xml": b"<a/>", "tags/ai/atom.xml": b"<b/>"})
+    (out / "tags" / "ai").rename(elsewhere)
+    (out / "tags" / "ai").symlink_to(elsewhere, target_is_directory=True)
+    report = write_tree(out, {"atom.xml": b"<a/>"})
+    assert [error.where for error in report.errors] == ["tags/ai/atom.xml"]
+    assert (elsewhere / "atom.xml").read_bytes() == b"<b/>"
+    assert "tags/ai/atom.xml" in json.loads((out / MANIFEST).read_text())  # tried again later
+
+
+def test_an_output_folder_that_is_itself_a_symlink_is_written(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "out").symlink_to(real, target_is_directory=True)
+    report = write_tree(tmp_path / "out", {"tags/ai/atom.xml": b"<b/>"})
+    assert not report.errors
+    assert (real / "tags" / "ai" / "atom.xml").read_bytes() == b"<b/>"

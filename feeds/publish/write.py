@@ -82,8 +82,19 @@ def write_tree(
             report.unchanged.append(relative)
             kept[relative] = digest
     ordered = sorted(files)
+    escaping = _escaping_folders(out, {relative.rpartition("/")[0] for relative in ordered})
+    refused = {
+        relative: PublishError(relative, _LEADS_OUT)
+        for relative in ordered
+        if relative.rpartition("/")[0] in escaping
+    }
+    ordered = [relative for relative in ordered if relative not in refused]
     _sweep_temporaries(out, {relative.rpartition("/")[0] for relative in ordered})
-    outcomes = _write_files(out, files, ordered, parallel, group)
+    outcomes: list[Outcome] = list(_write_files(out, files, ordered, parallel, group))
+    if refused:
+        done = dict(zip(ordered, outcomes, strict=True)) | refused
+        ordered = sorted(done)
+        outcomes = [done[relative] for relative in ordered]
     for relative, outcome in zip(ordered, outcomes, strict=True):
         if isinstance(outcome, PublishError):
             report.errors.append(outcome)
@@ -105,6 +116,7 @@ def write_tree(
     return report
 
 
+_LEADS_OUT = "refusing to write through a symlink that leads out of the output folder"
 Outcome = tuple[bool, str] | PublishError  # (written, digest) of one file, or its error
 Group = Callable[[str], str]  # a file's group: files of a group share work in rendering
 
@@ -160,6 +172,20 @@ PARALLEL_MIN = 400  # files; fewer are written here (forking workers costs about
 _FORKED: tuple[Path, Mapping[str, bytes]] | None = None
 # What a worker sends back for a file: (written, digest) or (where, problem) of an error.
 _Sent = tuple[bool, str] | tuple[str, str]
+
+
+def _escaping_folders(out: Path, folders: Collection[str]) -> set[str]:
+    """Folders (relative to out/) that a symlink inside out/ leads elsewhere: nothing is
+    written through them (out/ itself may be a symlink; what is under it may not lead out)."""
+    root = os.path.realpath(out)
+    escaping: set[str] = set()
+    for folder in folders:
+        if not folder:
+            continue
+        real = os.path.realpath(os.path.join(root, folder))  # noqa: PTH118
+        if os.path.commonpath([root, real]) != root:
+            escaping.add(folder)
+    return escaping
 
 
 def _sweep_temporaries(out: Path, folders: Collection[str]) -> None:
@@ -339,6 +365,8 @@ def _remove(out: Path, relative: str, digest: str, report: WriteReport) -> bool:
     """
     try:
         path = safe_path(out, relative)
+        if _escaping_folders(out, {relative.rpartition("/")[0]}):
+            raise PublishError(relative, "refusing to remove through a symlink out of out/")
         if _digest_of(path) not in (digest, None):
             return True
         path.unlink(missing_ok=True)
