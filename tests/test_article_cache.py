@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from feeds.merge.article_cache import Row
 from feeds.normalize import batch
 from feeds.pipeline import build
 from tests.test_incremental import article, settings_for, write_seeds
@@ -225,3 +226,28 @@ def test_a_body_with_characters_xml_forbids_is_published_without_them(work: Path
         for name in ("atom.xml", "rss.xml"):  # lxml refuses a character XML forbids
             etree.fromstring((work / "out" / name).read_bytes())
         (work / "seeds" / "007_article.md").write_text(article(7, ["AI"], "Seven."), "utf-8")
+
+
+def test_a_process_decodes_a_row_again_only_when_it_changed(work: Path) -> None:
+    from feeds.merge.article_cache import ArticleCache, fingerprint
+    from feeds.merge.store import Store
+
+    settings = settings_for(work)
+
+    def rows() -> dict[str, Row]:
+        with Store.open(settings.store) as store:
+            print_ = fingerprint(settings.base_url, settings.timezone)
+            return ArticleCache(store, print_, settings.zone).rows()
+
+    first = rows()
+    assert all(row.entry is rows()[name].entry for name, row in first.items())  # kept
+    path = work / "seeds" / ARTICLE
+    path.write_text(article(5, ["AI"], "Edited."), encoding="utf-8")
+    assert build(settings, offline=True).ok
+    after = rows()
+    edited = after[ARTICLE].entry
+    before = first[ARTICLE].entry
+    assert edited is not None and before is not None
+    assert edited.updated > before.updated  # decoded from the new row: edited now
+    others = [name for name in first if name != ARTICLE]
+    assert others and all(after[name].entry is first[name].entry for name in others)

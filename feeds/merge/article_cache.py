@@ -70,11 +70,22 @@ def fingerprint(base_url: str, timezone: str) -> str:
     return digest.hexdigest()
 
 
+# The entries decoded by this process, for the fingerprint they were made under: row name
+# -> (its JSON text, its entry). Entries are immutable, so builds can share them.
+_DECODED: dict[str, dict[str, tuple[str, Entry]]] = {}
+
+
+def _text_of(known: dict[str, tuple[str, Entry]], name: str) -> str | None:
+    hit = known.get(name)
+    return hit[0] if hit else None
+
+
 class ArticleCache:
     """The cache table in the store."""
 
     def __init__(self, store: Store, print_: str, zone: tzinfo) -> None:
         self.store = store
+        self.print_ = print_
         self.zone_key = getattr(zone, "key", None)
         self.zone = zone
         with store.transaction() as db:
@@ -96,14 +107,25 @@ class ArticleCache:
             fetched = db.execute(
                 "SELECT name, size, mtime_ns, digest, entry, html_digest FROM article_cache"
             ).fetchall()
-        # Every build reads every row: their entries are decoded by one json.loads.
-        decoded = json.loads("[" + ",".join(row[4] or "null" for row in fetched) + "]")
-        return {
-            name: Row(name, size, mtime, digest, self._entry(entry), rendered)
-            for (name, size, mtime, digest, _, rendered), entry in zip(
-                fetched, decoded, strict=True
-            )
-        }
+        # Every build reads every row. Entries this process decoded before (a daemon builds
+        # all day) are taken as they were when their text is the same; the others are
+        # decoded by one json.loads.
+        known = _DECODED.get(self.print_, {})
+        texts = [text for name, *_, text, _ in fetched if text and _text_of(known, name) != text]
+        decoded = iter(json.loads("[" + ",".join(texts) + "]"))
+        remembered: dict[str, tuple[str, Entry]] = {}
+        rows: dict[str, Row] = {}
+        for name, size, mtime, digest, text, rendered in fetched:
+            entry = None
+            if text:
+                hit = known.get(name)
+                entry = hit[1] if hit and hit[0] == text else self._entry(next(decoded))
+                assert entry is not None  # a text is a JSON list, never null
+                remembered[name] = (text, entry)
+            rows[name] = Row(name, size, mtime, digest, entry, rendered)
+        _DECODED.clear()
+        _DECODED[self.print_] = remembered
+        return rows
 
     def save(self, rows: Iterable[Row]) -> None:
         """Insert or replace rows (the HTML digest is dropped unless the file's is unchanged)."""
