@@ -34,7 +34,7 @@ def run(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None)
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    sampler = _Sampler(process.pid)
+    sampler = Sampler(process.pid)
     sampler.start()
     # Read stderr in a thread: a chatty child must never block on a full pipe.
     chunks: list[bytes] = []
@@ -49,7 +49,7 @@ def run(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None)
     return Run(seconds, peak, process.returncode, b"".join(chunks).decode(errors="replace"))
 
 
-class _Sampler(threading.Thread):
+class Sampler(threading.Thread):
     """Samples the summed PSS of a process tree until stopped."""
 
     def __init__(self, pid: int) -> None:

@@ -10,6 +10,8 @@ with its peak memory (see measure.py). Scenarios, per size, in this order on one
   body     one article's body changed (a different article, among the newest, each run)
   tag      one article gained a tag it did not have (a common one)
   delete   one article deleted
+  daemon   `feeds run` on the same folder: its rebuild after one body edit, as it logs it
+           (the build's own time: no process start; the first rebuilds are not counted)
   hugo     the same corpus built by Hugo (see hugo.py), cold, when `hugo` is on PATH;
            its runs alternate with the cold ones
 and once: polling 1,000 loopback upstreams of 50 entries, first (all 200), then (all 304).
@@ -22,9 +24,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import queue
+import re
 import shutil
+import socket
 import statistics
+import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,9 +174,68 @@ def bench_size(size: int, repeats: int, with_hugo: bool) -> list[Row]:
             edit(target, index)
             build_once(work, row, holding)
         rows.append(row)
+    # The articles of the body and tag rows (those of the delete row are gone).
+    rows.append(bench_daemon(size, work, targets[: 2 * repeats], repeats))
     if site is not None:
         rows.append(against)
     return rows
+
+
+def bench_daemon(size: int, work: Path, targets: list[Path], repeats: int) -> Row:
+    """`feeds run` on the work copy: its rebuild after one article's body changed, as the
+    daemon logs it ("rebuild: ... 0.57 s"). The first rebuild of the process (it decodes
+    every cached entry once) is a warm-up, not counted. Peak memory: the whole run's."""
+    row = Row(size, "daemon", note="rebuild time logged by feeds run, after a warm-up")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [*feeds_command("run"), "--port", str(port), "--host", "127.0.0.1"]
+    (work / "feeds.toml").write_text(CONFIG + "check_interval = 1\n")
+    process = subprocess.Popen(
+        command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:  # in a thread: waiting for a line can then time out
+        for line in process.stderr or ():
+            lines.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    sampler = measure.Sampler(process.pid)
+    sampler.start()
+    try:
+        _wait_for(lines, "serving ")
+        for index in range(repeats + 1):
+            corpus.edit_body(targets[index % len(targets)], 1000 + index)
+            logged = REBUILD.search(_wait_for(lines, "rebuild: "))
+            if logged is None:
+                raise SystemExit("feeds run logged a rebuild line of another shape")
+            if index:
+                row.runs.append(measure.Run(float(logged["seconds"]), 0.0, 0, ""))
+                row.rewritten.append(int(logged["rewritten"]))
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+        sampler.stop()
+        (work / "feeds.toml").write_text(CONFIG)
+    peak = sampler.peak_kb / 1024
+    row.runs = [measure.Run(run.seconds, peak, 0, "") for run in row.runs]
+    return row
+
+
+REBUILD = re.compile(r"rebuild: (?P<rewritten>\d+) rewritten, .* (?P<seconds>[\d.]+) s(;|$)")
+
+
+def _wait_for(lines: queue.Queue[str], text: str, timeout: float = 120.0) -> str:
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if text in line:
+            return line.strip()
+    raise SystemExit(f"feeds run did not log {text!r} within {timeout:g} s")
 
 
 def hugo_once(site: Path, row: Row) -> None:
