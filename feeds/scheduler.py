@@ -2,7 +2,8 @@
 
     poll:<name>  every source.interval (+ jitter), moved ─┐ new entries
                  to when the polling policy wants it     │
-    seeds        every check_interval ───────────────────┤ new, changed or deleted articles
+    seeds        when watch.py reports a change, and  ───┤ new, changed or deleted articles
+                 every check_interval (60 s if watched)  │
                                                          ▼
     tick         every TICK: once the notices have been quiet for QUIET seconds (or the
                  first one is LONGEST old) and no rebuild runs, start one rebuild
@@ -34,6 +35,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from feeds.errors import ConfigError, FeedsError, LockError
 from feeds.model import Source
 from feeds.sources.local import SUFFIXES
+from feeds.watch import Watch, watch
 
 log = logging.getLogger("feeds.run")
 
@@ -41,6 +43,7 @@ QUIET = 0.5  # seconds without a new notice before a rebuild starts
 LONGEST = 5.0  # a steady stream of notices still gets a rebuild this often
 TICK = 0.25
 LOCAL = "local"  # executor for the seeds check, the tick and the rebuild: never behind polls
+WATCHED = 60.0  # seconds between looks at seeds/ on the clock while it is being watched
 
 Snapshot = Mapping[str, tuple[int, int]]  # article name -> (size, mtime_ns)
 
@@ -180,6 +183,7 @@ class Daemon:
         self._state = threading.Lock()  # guards _coalescer and job submission against stop()
         # Taken before the first build, so an edit made while it runs is not missed.
         self._seen: Snapshot = self._snapshot() or {}
+        self._watch: Watch | None = None
         self.scheduler = BackgroundScheduler(
             executors={
                 "default": ThreadPoolExecutor(max(concurrency, 1)),
@@ -201,7 +205,11 @@ class Daemon:
                 name=f"poll {source.name}",
                 next_run_time=self._first_poll(source, now),
             )
-        check = IntervalTrigger(seconds=self.check_interval)
+        # Told of changes, the daemon looks at seeds/ when one happens, and on its clock only
+        # now and then, for what a watch can miss (network file systems send no events).
+        self._watch = watch(self.seeds, self._seeds_changed)
+        looks = self.check_interval if self._watch is None else max(self.check_interval, WATCHED)
+        check = IntervalTrigger(seconds=looks)
         self.scheduler.add_job(self._check_seeds, check, id="seeds", executor=LOCAL)
         self.scheduler.add_job(self._tick, IntervalTrigger(seconds=TICK), id="tick", executor=LOCAL)
         self.scheduler.start()
@@ -226,8 +234,17 @@ class Daemon:
         """No new job starts; the one writing finishes; waiting ones give up at once."""
         with self._state:
             self.stopping.set()
+        if self._watch is not None:
+            self._watch.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+
+    def _seeds_changed(self) -> None:
+        """From the watch's thread: look at seeds/ now (a burst of events is one look, as
+        the job runs one at a time and coalesces)."""
+        with self._state:
+            if not self.stopping.is_set() and self.scheduler.running:
+                self.scheduler.modify_job("seeds", next_run_time=datetime.now(UTC))
 
     def notice(self, why: str) -> None:
         log.debug("change: %s", why)

@@ -132,7 +132,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("retention_entries", 1000, "Entries kept per upstream source.", _positive_int),
     Setting(
-        "check_interval", 2, "Seconds between checks of seeds/ by `feeds run`.", parse_duration
+        "check_interval",
+        2,
+        "Seconds between checks of seeds/ by `feeds run` when it cannot be watched.",
+        parse_duration,
     ),
 )
 

@@ -178,3 +178,61 @@ def test_stop_while_a_poll_is_running_does_not_deadlock(seeds: Path) -> None:
     stopper.join(10)
     assert not stopper.is_alive(), "stop() hung behind the poll in progress"
     assert work.polls == ["loop"]
+
+
+def test_a_watched_seeds_folder_is_looked_at_when_it_changes_not_on_the_clock(
+    seeds: Path,
+) -> None:
+    work = RecordingWork()
+    daemon = Daemon(seeds, 3600, [], work, quiet=0.1, longest=1.0)  # the clock never looks
+    daemon.start()
+    try:
+        job = daemon.scheduler.get_job("seeds")
+        assert job.trigger.interval.total_seconds() == 3600
+        (seeds / "b.md").write_text("---\ntitle: b\n---\nB\n", encoding="utf-8")
+        assert wait_for(lambda: work.finished == 1)
+        (seeds / "2026" / "11").mkdir(parents=True)  # new folders are watched too
+        (seeds / "2026" / "11" / "c.md").write_text("---\ntitle: c\n---\nC\n", "utf-8")
+        assert wait_for(lambda: work.finished == 2)
+        (seeds / "notes.bak").write_text("not an article", encoding="utf-8")
+        time.sleep(1.0)
+        assert work.rebuilds == 2
+    finally:
+        daemon.stop()
+
+
+def test_a_folder_that_cannot_be_watched_is_looked_at_on_the_clock(
+    seeds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import feeds.scheduler
+
+    monkeypatch.setattr(feeds.scheduler, "watch", lambda folder, changed: None)
+    work = RecordingWork()
+    with running(seeds, work) as daemon:
+        assert daemon.scheduler.get_job("seeds").trigger.interval.total_seconds() == 0.2
+        (seeds / "b.md").write_text("---\ntitle: b\n---\nB\n", encoding="utf-8")
+        assert wait_for(lambda: work.finished == 1)
+
+
+def test_while_watched_the_clock_still_looks_now_and_then(seeds: Path) -> None:
+    with running(seeds, RecordingWork()) as daemon:
+        job = daemon.scheduler.get_job("seeds")
+        assert job.trigger.interval.total_seconds() == 60  # for what a watch can miss
+
+
+def test_watching_a_missing_folder_says_so_and_gives_none(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from feeds.watch import watch
+
+    before = set(threading.enumerate())
+    assert watch(tmp_path / "missing", lambda: None) is None
+    assert "cannot watch" in caplog.text and "missing" in caplog.text
+    assert wait_for(lambda: set(threading.enumerate()) <= before), "a thread was left running"
+
+
+def test_a_stopped_daemon_leaves_no_watching_thread(seeds: Path) -> None:
+    before = set(threading.enumerate())
+    with running(seeds, RecordingWork()):
+        assert set(threading.enumerate()) > before
+    assert wait_for(lambda: set(threading.enumerate()) <= before), "a thread was left running"
