@@ -197,8 +197,9 @@ def configure_logging(*, verbose: bool, quiet: bool) -> None:
         stream=sys.stderr,
     )
     # APScheduler logs every run of every job at INFO (the tick alone is four a second),
-    # httpx every request: the poll line already says it.
+    # watchdog every file event at DEBUG, httpx every request: the poll line already says it.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("watchdog").setLevel(logging.WARNING)
     if not verbose:
         logging.getLogger("httpx").setLevel(logging.WARNING)
 

@@ -236,3 +236,13 @@ def test_a_stopped_daemon_leaves_no_watching_thread(seeds: Path) -> None:
     with running(seeds, RecordingWork()):
         assert set(threading.enumerate()) > before
     assert wait_for(lambda: set(threading.enumerate()) <= before), "a thread was left running"
+
+
+def test_verbose_logs_leave_out_watchdogs_file_events() -> None:
+    import logging
+
+    from feeds.commands_run import configure_logging
+
+    configure_logging(verbose=True, quiet=False)
+    assert not logging.getLogger("watchdog.observers.inotify_buffer").isEnabledFor(logging.DEBUG)
+    assert logging.getLogger("feeds.run").isEnabledFor(logging.DEBUG)
