@@ -243,6 +243,13 @@ def test_verbose_logs_leave_out_watchdogs_file_events() -> None:
 
     from feeds.commands_run import configure_logging
 
-    configure_logging(verbose=True, quiet=False)
-    assert not logging.getLogger("watchdog.observers.inotify_buffer").isEnabledFor(logging.DEBUG)
-    assert logging.getLogger("feeds.run").isEnabledFor(logging.DEBUG)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.DEBUG)  # as --verbose sets it (basicConfig leaves pytest's alone)
+    try:
+        configure_logging(verbose=True, quiet=False)
+        assert logging.getLogger("feeds.run").isEnabledFor(logging.DEBUG)
+        inotify = logging.getLogger("watchdog.observers.inotify_buffer")
+        assert not inotify.isEnabledFor(logging.DEBUG)
+    finally:
+        root.setLevel(level)
