@@ -111,6 +111,7 @@ def serve_and_refresh(
         sources,
         work,
         concurrency=settings.concurrency,
+        sources_folder=settings.sources,
     )
     try:
         report = work.first_build(strict=strict)

@@ -22,6 +22,7 @@ from feeds.publish.lock import WriterLock
 from feeds.scheduler import Polled
 from feeds.settings import Settings
 from feeds.sources import policy
+from feeds.sources.catalog import load_catalog
 from feeds.sources.poll import UPDATED, poll_sources, state_for
 
 log = logging.getLogger("feeds.run")
@@ -69,6 +70,15 @@ class PipelineWork:
         for error in problems(report):
             log.warning("%s", error)
         return "rebuild: " + describe(report)
+
+    def read_sources(self) -> tuple[Source, ...]:
+        """sources/*.toml read again (an edit of `feeds run`'s sources takes effect); a file
+        with errors is reported and its sources left out, as a build does."""
+        catalog = load_catalog(self.settings.sources, self.settings.timezone)
+        for error in catalog.errors:
+            log.error("%s", error)
+        self.sources = catalog.enabled
+        return catalog.enabled
 
     def first_build(self, *, strict: bool = False) -> BuildReport:
         with self.lock.hold(self.wait, "feeds run: build", cancel=self.cancel):

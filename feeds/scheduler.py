@@ -2,8 +2,10 @@
 
     poll:<name>  every source.interval (+ jitter), moved ─┐ new entries
                  to when the polling policy wants it     │
-    seeds        when watch.py reports a change, and  ───┤ new, changed or deleted articles
-                 every check_interval (60 s if watched)  │
+    seeds        every check_interval, when watch.py saw─┤ new, changed or deleted articles
+                 a change (else every 60 s if watched)   │
+    sources      every check_interval: sources/*.toml ───┤ poll jobs added, changed, removed
+                 edited → read again                     │
                                                          ▼
     tick         every TICK: once the notices have been quiet for QUIET seconds (or the
                  first one is LONGEST old) and no rebuild runs, start one rebuild
@@ -43,7 +45,7 @@ QUIET = 0.5  # seconds without a new notice before a rebuild starts
 LONGEST = 5.0  # a steady stream of notices still gets a rebuild this often
 TICK = 0.25
 LOCAL = "local"  # executor for the seeds check, the tick and the rebuild: never behind polls
-WATCHED = 60.0  # seconds between looks at seeds/ on the clock while it is being watched
+WATCHED = 60.0  # seconds between looks at seeds/ without an event while it is watched
 
 Snapshot = Mapping[str, tuple[int, int]]  # article name -> (size, mtime_ns)
 
@@ -69,6 +71,10 @@ class Work(Protocol):
 
     def rebuild(self) -> str:
         """Rebuild from seeds/ and the store; the line to log."""
+        ...
+
+    def read_sources(self) -> Sequence[Source]:
+        """The sources as sources/*.toml says now (read again); later polls use them."""
         ...
 
 
@@ -109,6 +115,24 @@ class SeedChanges:
 
     def describe(self) -> str:
         return f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed"
+
+
+def snapshot_sources(folder: Path) -> dict[str, tuple[int, int]]:
+    """sources/*.toml by name -> (size, mtime_ns); a missing folder is empty (as the
+    catalog reads it)."""
+    found: dict[str, tuple[int, int]] = {}
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return found
+    for entry in entries:
+        if entry.name.endswith(".toml"):
+            try:
+                info = entry.stat()
+            except OSError:
+                continue
+            found[entry.name] = (info.st_size, info.st_mtime_ns)
+    return found
 
 
 def diff_snapshots(old: Snapshot, new: Snapshot) -> SeedChanges:
@@ -173,8 +197,10 @@ class Daemon:
         concurrency: int = 4,
         quiet: float = QUIET,
         longest: float = LONGEST,
+        sources_folder: Path | None = None,
     ) -> None:
         self.seeds = seeds
+        self.sources_folder = sources_folder  # looked at every check_interval when given
         self.check_interval = check_interval
         self.sources = [source for source in sources if source.enabled]
         self.work = work
@@ -184,6 +210,9 @@ class Daemon:
         # Taken before the first build, so an edit made while it runs is not missed.
         self._seen: Snapshot = self._snapshot() or {}
         self._watch: Watch | None = None
+        self._changed = threading.Event()  # set by the watch when something in seeds/ moved
+        self._next_look = time.monotonic() + WATCHED  # for what a watch can miss
+        self._sources_seen = snapshot_sources(sources_folder) if sources_folder else {}
         self.scheduler = BackgroundScheduler(
             executors={
                 "default": ThreadPoolExecutor(max(concurrency, 1)),
@@ -196,20 +225,15 @@ class Daemon:
     def start(self) -> None:
         now = datetime.now(UTC)
         for source in self.sources:
-            every = source.interval
-            self.scheduler.add_job(
-                self._poll,
-                IntervalTrigger(seconds=every, jitter=jitter_for(every)),
-                args=[source.name],
-                id=f"poll:{source.name}",
-                name=f"poll {source.name}",
-                next_run_time=self._first_poll(source, now),
-            )
-        # Told of changes, the daemon looks at seeds/ when one happens, and on its clock only
-        # now and then, for what a watch can miss (network file systems send no events).
-        self._watch = watch(self.seeds, self._seeds_changed)
-        looks = self.check_interval if self._watch is None else max(self.check_interval, WATCHED)
-        check = IntervalTrigger(seconds=looks)
+            self._add_poll(source, now)
+        if self.sources_folder is not None:
+            check_sources = IntervalTrigger(seconds=self.check_interval)
+            self.scheduler.add_job(self._check_sources, check_sources, id="sources", executor=LOCAL)
+        # Told of changes, the daemon lists seeds/ only after one happened (at its next
+        # check), and otherwise every WATCHED seconds, for what a watch can miss (network file
+        # systems send no events).
+        self._watch = watch(self.seeds, self._changed.set)
+        check = IntervalTrigger(seconds=self.check_interval)
         self.scheduler.add_job(self._check_seeds, check, id="seeds", executor=LOCAL)
         self.scheduler.add_job(self._tick, IntervalTrigger(seconds=TICK), id="tick", executor=LOCAL)
         self.scheduler.start()
@@ -217,6 +241,17 @@ class Daemon:
             "scheduler started: %d sources, seeds every %g s",
             len(self.sources),
             self.check_interval,
+        )
+
+    def _add_poll(self, source: Source, now: datetime) -> None:
+        every = source.interval
+        self.scheduler.add_job(
+            self._poll,
+            IntervalTrigger(seconds=every, jitter=jitter_for(every)),
+            args=[source.name],
+            id=f"poll:{source.name}",
+            name=f"poll {source.name}",
+            next_run_time=self._first_poll(source, now),
         )
 
     def _first_poll(self, source: Source, now: datetime) -> datetime:
@@ -238,13 +273,6 @@ class Daemon:
             self._watch.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
-
-    def _seeds_changed(self) -> None:
-        """From the watch's thread: look at seeds/ now (a burst of events is one look, as
-        the job runs one at a time and coalesces)."""
-        with self._state:
-            if not self.stopping.is_set() and self.scheduler.running:
-                self.scheduler.modify_job("seeds", next_run_time=datetime.now(UTC))
 
     def notice(self, why: str) -> None:
         log.debug("change: %s", why)
@@ -291,6 +319,11 @@ class Daemon:
     def _check_seeds(self) -> None:
         if self.stopping.is_set():
             return
+        if self._watch is not None:
+            if not self._changed.is_set() and time.monotonic() < self._next_look:
+                return  # watched, and nothing happened: no need to list the folder
+            self._changed.clear()  # an event from here on means another look
+            self._next_look = time.monotonic() + WATCHED
         now = self._snapshot()
         if now is None:
             return
@@ -299,6 +332,34 @@ class Daemon:
         if changes:
             log.info("seeds: %s", changes.describe())
             self.notice("seeds")
+
+    def _check_sources(self) -> None:
+        """sources/*.toml edited: poll jobs follow the files (added, changed, removed
+        sources) and a rebuild publishes what the enabled sources hold."""
+        if self.stopping.is_set() or self.sources_folder is None:
+            return
+        now = snapshot_sources(self.sources_folder)
+        if now == self._sources_seen:
+            return
+        self._sources_seen = now
+        try:
+            fresh = {source.name: source for source in self.work.read_sources() if source.enabled}
+        except FeedsError as error:
+            self._log_error("sources", error)
+            return
+        known = {source.name: source for source in self.sources}
+        changed = [name for name in fresh.keys() & known.keys() if fresh[name] != known[name]]
+        with self._state:
+            if self.stopping.is_set():
+                return
+            for name in [*(known.keys() - fresh.keys()), *changed]:
+                self.scheduler.remove_job(f"poll:{name}")
+            for name in [*(fresh.keys() - known.keys()), *changed]:
+                self._add_poll(fresh[name], datetime.now(UTC))
+            self.sources = list(fresh.values())
+        added, removed = len(fresh.keys() - known.keys()), len(known.keys() - fresh.keys())
+        log.info("sources: %d added, %d changed, %d removed", added, len(changed), removed)
+        self.notice("sources")
 
     def _snapshot(self) -> Snapshot | None:
         try:

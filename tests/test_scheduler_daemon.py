@@ -7,6 +7,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +28,8 @@ class RecordingWork:
         self.finished = 0
         self.next_poll: datetime | None = None
         self.first_due: datetime | None = None
+        self.catalog: list[Source] = []  # what sources/*.toml would say
+        self.reads = 0
 
     def poll(self, name: str) -> Polled:
         self.polls.append(name)
@@ -34,6 +37,10 @@ class RecordingWork:
 
     def due_at(self, name: str) -> datetime | None:
         return self.first_due
+
+    def read_sources(self) -> list[Source]:
+        self.reads += 1
+        return list(self.catalog)
 
     def rebuild(self) -> str:
         self.rebuilds += 1
@@ -180,44 +187,63 @@ def test_stop_while_a_poll_is_running_does_not_deadlock(seeds: Path) -> None:
     assert work.polls == ["loop"]
 
 
-def test_a_watched_seeds_folder_is_looked_at_when_it_changes_not_on_the_clock(
-    seeds: Path,
+def count_listings(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """When the daemon lists seeds/ (from now on)."""
+    import feeds.scheduler
+
+    listed: list[float] = []
+    snapshot = feeds.scheduler.snapshot_seeds
+
+    def counting(folder: Path) -> dict[str, tuple[int, int]]:
+        listed.append(time.monotonic())
+        return snapshot(folder)
+
+    monkeypatch.setattr(feeds.scheduler, "snapshot_seeds", counting)
+    return listed
+
+
+def test_a_watched_seeds_folder_is_listed_only_after_a_change(
+    seeds: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     work = RecordingWork()
-    daemon = Daemon(seeds, 3600, [], work, quiet=0.1, longest=1.0)  # the clock never looks
-    daemon.start()
-    try:
-        job = daemon.scheduler.get_job("seeds")
-        assert job.trigger.interval.total_seconds() == 3600
+    with running(seeds, work):
+        listed = count_listings(monkeypatch)
+        time.sleep(1.0)  # five checks of the clock
+        assert listed == [], "listed seeds/ although nothing happened in it"
         (seeds / "b.md").write_text("---\ntitle: b\n---\nB\n", encoding="utf-8")
         assert wait_for(lambda: work.finished == 1)
+        assert 1 <= len(listed) <= 3
         (seeds / "2026" / "11").mkdir(parents=True)  # new folders are watched too
         (seeds / "2026" / "11" / "c.md").write_text("---\ntitle: c\n---\nC\n", "utf-8")
         assert wait_for(lambda: work.finished == 2)
         (seeds / "notes.bak").write_text("not an article", encoding="utf-8")
         time.sleep(1.0)
         assert work.rebuilds == 2
-    finally:
-        daemon.stop()
 
 
-def test_a_folder_that_cannot_be_watched_is_looked_at_on_the_clock(
+def test_a_folder_that_cannot_be_watched_is_listed_on_the_clock(
     seeds: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import feeds.scheduler
 
     monkeypatch.setattr(feeds.scheduler, "watch", lambda folder, changed: None)
     work = RecordingWork()
-    with running(seeds, work) as daemon:
-        assert daemon.scheduler.get_job("seeds").trigger.interval.total_seconds() == 0.2
+    with running(seeds, work):
+        listed = count_listings(monkeypatch)
+        assert wait_for(lambda: len(listed) >= 3)  # every 0.2 s, with no event
         (seeds / "b.md").write_text("---\ntitle: b\n---\nB\n", encoding="utf-8")
         assert wait_for(lambda: work.finished == 1)
 
 
-def test_while_watched_the_clock_still_looks_now_and_then(seeds: Path) -> None:
-    with running(seeds, RecordingWork()) as daemon:
-        job = daemon.scheduler.get_job("seeds")
-        assert job.trigger.interval.total_seconds() == 60  # for what a watch can miss
+def test_while_watched_the_clock_still_lists_now_and_then(
+    seeds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import feeds.scheduler
+
+    monkeypatch.setattr(feeds.scheduler, "WATCHED", 0.5)  # what a watch can miss
+    with running(seeds, RecordingWork()):
+        listed = count_listings(monkeypatch)
+        assert wait_for(lambda: len(listed) >= 2)
 
 
 def test_watching_a_missing_folder_says_so_and_gives_none(
@@ -253,3 +279,47 @@ def test_verbose_logs_leave_out_watchdogs_file_events() -> None:
         assert not inotify.isEnabledFor(logging.DEBUG)
     finally:
         root.setLevel(level)
+
+
+def test_edited_sources_files_change_the_poll_jobs_and_rebuild(seeds: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    (folder / "a.toml").write_text("a", encoding="utf-8")
+    first = Source("a", "http://127.0.0.1:9/a", interval=3600)
+    work = RecordingWork()
+    work.catalog = [first]
+    daemon = Daemon(seeds, 0.2, [first], work, quiet=0.1, longest=1.0, sources_folder=folder)
+    daemon.start()
+    try:
+        time.sleep(0.6)
+        assert work.reads == 0, "read again although no file changed"
+        added = Source("b", "http://127.0.0.1:9/b", interval=3600)
+        work.catalog = [first, added]
+        (folder / "b.toml").write_text("b", encoding="utf-8")
+        assert wait_for(lambda: daemon.scheduler.get_job("poll:b") is not None)
+        assert wait_for(lambda: work.finished == 1)  # a rebuild publishes what b holds
+        work.catalog = [replace(added, interval=7200)]
+        (folder / "a.toml").unlink()
+        (folder / "b.toml").write_text("b, less often", encoding="utf-8")
+        assert wait_for(lambda: daemon.scheduler.get_job("poll:a") is None)
+        job = daemon.scheduler.get_job("poll:b")
+        assert job.trigger.interval.total_seconds() == 7200
+        assert [source.name for source in daemon.sources] == ["b"]
+        assert wait_for(lambda: work.finished == 2)
+    finally:
+        daemon.stop()
+
+
+def test_the_daemons_work_reads_the_sources_folder_again(tmp_path: Path) -> None:
+    from feeds.jobs import PipelineWork
+    from feeds.settings import defaults
+
+    settings = defaults().with_values("test", {"sources": str(tmp_path / "sources")})
+    work = PipelineWork(settings, None, (), None, wait=0, cancel=threading.Event())  # type: ignore[arg-type]
+    assert work.read_sources() == ()
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "news.toml").write_text(
+        '[[source]]\nname = "News"\nurl = "http://127.0.0.1:9/n"\n', encoding="utf-8"
+    )
+    assert [source.name for source in work.read_sources()] == ["News"]
+    assert [source.name for source in work.sources] == ["News"]  # polls by name find it
