@@ -243,7 +243,7 @@ class Daemon:
             self.check_interval,
         )
 
-    def _add_poll(self, source: Source, now: datetime) -> None:
+    def _add_poll(self, source: Source, now: datetime, *, new: bool = False) -> None:
         every = source.interval
         self.scheduler.add_job(
             self._poll,
@@ -251,18 +251,19 @@ class Daemon:
             args=[source.name],
             id=f"poll:{source.name}",
             name=f"poll {source.name}",
-            next_run_time=self._first_poll(source, now),
+            next_run_time=self._first_poll(source, now, new=new),
         )
 
-    def _first_poll(self, source: Source, now: datetime) -> datetime:
+    def _first_poll(self, source: Source, now: datetime, *, new: bool = False) -> datetime:
         """When the store says the source is due (a restart neither waits a whole interval
-        nor polls early), else one interval after the first build; overdue: at once."""
+        nor polls early), else one interval after the first build (which polled it), or at
+        once for a source added while running (`new`); overdue: at once."""
         try:
             due = self.work.due_at(source.name)
         except FeedsError as error:
             log.error("poll %s: %s", source.name, error)
             due = None
-        due = due or now + timedelta(seconds=source.interval)
+        due = due or (now if new else now + timedelta(seconds=source.interval))
         return due + _jitter(source.interval) if due > now else now
 
     def stop(self) -> None:
@@ -355,7 +356,7 @@ class Daemon:
             for name in [*(known.keys() - fresh.keys()), *changed]:
                 self.scheduler.remove_job(f"poll:{name}")
             for name in [*(fresh.keys() - known.keys()), *changed]:
-                self._add_poll(fresh[name], datetime.now(UTC))
+                self._add_poll(fresh[name], datetime.now(UTC), new=True)
             self.sources = list(fresh.values())
         added, removed = len(fresh.keys() - known.keys()), len(known.keys() - fresh.keys())
         log.info("sources: %d added, %d changed, %d removed", added, len(changed), removed)

@@ -296,7 +296,8 @@ def test_edited_sources_files_change_the_poll_jobs_and_rebuild(seeds: Path, tmp_
         added = Source("b", "http://127.0.0.1:9/b", interval=3600)
         work.catalog = [first, added]
         (folder / "b.toml").write_text("b", encoding="utf-8")
-        assert wait_for(lambda: daemon.scheduler.get_job("poll:b") is not None)
+        assert wait_for(lambda: "b" in work.polls)  # a new source is polled at once
+        assert daemon.scheduler.get_job("poll:b") is not None
         assert wait_for(lambda: work.finished == 1)  # a rebuild publishes what b holds
         work.catalog = [replace(added, interval=7200)]
         (folder / "a.toml").unlink()
