@@ -83,19 +83,11 @@ def write_tree(
             kept[relative] = digest
     ordered = sorted(files)
     escaping = _escaping_folders(out, {relative.rpartition("/")[0] for relative in ordered})
-    refused = {
-        relative: PublishError(relative, _LEADS_OUT)
-        for relative in ordered
-        if relative.rpartition("/")[0] in escaping
-    }
-    ordered = [relative for relative in ordered if relative not in refused]
-    _sweep_temporaries(out, {relative.rpartition("/")[0] for relative in ordered})
-    outcomes: list[Outcome] = list(_write_files(out, files, ordered, parallel, group))
-    if refused:
-        done = dict(zip(ordered, outcomes, strict=True)) | refused
-        ordered = sorted(done)
-        outcomes = [done[relative] for relative in ordered]
-    for relative, outcome in zip(ordered, outcomes, strict=True):
+    writable = [path for path in ordered if path.rpartition("/")[0] not in escaping]
+    _sweep_temporaries(out, {relative.rpartition("/")[0] for relative in writable})
+    outcomes = dict(zip(writable, _write_files(out, files, writable, parallel, group), strict=True))
+    for relative in ordered:
+        outcome = outcomes.get(relative) or PublishError(relative, _LEADS_OUT)
         if isinstance(outcome, PublishError):
             report.errors.append(outcome)
             if relative in manifest:
