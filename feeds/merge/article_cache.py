@@ -75,11 +75,6 @@ def fingerprint(base_url: str, timezone: str) -> str:
 _DECODED: dict[str, dict[str, tuple[str, Entry]]] = {}
 
 
-def _text_of(known: dict[str, tuple[str, Entry]], name: str) -> str | None:
-    hit = known.get(name)
-    return hit[0] if hit else None
-
-
 class ArticleCache:
     """The cache table in the store."""
 
@@ -111,16 +106,14 @@ class ArticleCache:
         # all day) are taken as they were when their text is the same; the others are
         # decoded by one json.loads.
         known = _DECODED.get(self.print_, {})
-        texts = [text for name, *_, text, _ in fetched if text and _text_of(known, name) != text]
-        decoded = iter(json.loads("[" + ",".join(texts) + "]"))
+        misses = [row for row in fetched if row[4] and known.get(row[0], ("",))[0] != row[4]]
+        texts = json.loads("[" + ",".join(row[4] for row in misses) + "]")
+        decoded = {row[0]: self._entry(fields) for row, fields in zip(misses, texts, strict=True)}
         remembered: dict[str, tuple[str, Entry]] = {}
         rows: dict[str, Row] = {}
         for name, size, mtime, digest, text, rendered in fetched:
-            entry = None
-            if text:
-                hit = known.get(name)
-                entry = hit[1] if hit and hit[0] == text else self._entry(next(decoded))
-                assert entry is not None  # a text is a JSON list, never null
+            entry = decoded.get(name) or (known[name][1] if text else None)
+            if text and entry is not None:
                 remembered[name] = (text, entry)
             rows[name] = Row(name, size, mtime, digest, entry, rendered)
         _DECODED.clear()
