@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from watchdog.events import DirMovedEvent, FileSystemEvent, FileSystemEventHandler
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
@@ -32,9 +32,7 @@ class _Handler(FileSystemEventHandler):
         paths = (event.src_path, getattr(event, "dest_path", ""))
         if event.is_directory and event.event_type in ("created", "deleted", "moved"):
             self.changed()  # a folder of articles came or went (git checkout, rsync)
-        elif isinstance(event, DirMovedEvent) or any(
-            str(path).lower().endswith(SUFFIXES) for path in paths
-        ):
+        elif any(str(path).lower().endswith(SUFFIXES) for path in paths):
             self.changed()
 
 

@@ -78,8 +78,11 @@ class SeedContents:
         return html
 
     def _earlier(self, ids: Collection[str], earlier: Earlier) -> dict[str, str]:
-        digests = {entry_id: self.seeds[entry_id].row.html_digest for entry_id in ids}
-        known = {entry_id: digest for entry_id, digest in digests.items() if digest is not None}
+        known = {
+            entry_id: digest
+            for entry_id in ids
+            if (digest := self.seeds[entry_id].row.html_digest) is not None
+        }
         if not known:
             return {}
         return {
