@@ -152,3 +152,9 @@ def test_join_of_a_host_url_depends_on_the_base_scheme_only() -> None:
     assert join("https://a.example/x/y", "//cdn.example/i.png") == "https://cdn.example/i.png"
     assert join("http://b.example/", "//cdn.example/i.png") == "http://cdn.example/i.png"
     assert join("https://a.example/x/", "../z") == "https://a.example/z"
+
+
+def test_sanitized_html_holds_no_character_xml_forbids_even_from_references() -> None:
+    html = sanitize_html("<p>a&#x1;b&#1;c&#xFFFE;d\x0be</p>", None)
+    assert html == xml_clean(html)
+    assert "abcde" in html

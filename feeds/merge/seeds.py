@@ -26,7 +26,7 @@ from feeds.normalize.batch import (
     parse_articles,
     render_bodies,
 )
-from feeds.normalize.content import html_digest, xml_clean
+from feeds.normalize.content import html_digest
 from feeds.normalize.dates import file_time
 from feeds.settings import Settings
 from feeds.sources.local import ArticleFile, list_articles
@@ -66,7 +66,8 @@ class SeedContents:
         return self.seeds[entry_id].row.html_digest
 
     def load(self, ids: Collection[str], earlier: Earlier | None = None) -> dict[str, str]:
-        """The HTML of these seed entries, XML-safe, rendered now (spread over the cores).
+        """The HTML of these seed entries (XML-safe: sanitize_html), rendered now (spread
+        over the cores).
 
         Only digests are kept between builds, not the HTML (the bodies of 50,000 articles
         would be 400 MB of the store). `earlier` may offer HTML published before (the feeds
@@ -123,7 +124,7 @@ class SeedContents:
         except (OSError, ArticleError):
             return ""
         self.cache.forget([seed.row.name])
-        return xml_clean(entry.content_html)
+        return entry.content_html
 
 
 def _link(seed: _Seed) -> str | None:

@@ -26,7 +26,7 @@ from frontmatter.default_handlers import YAMLHandler
 from feeds.errors import ArticleError
 from feeds.model import Entry
 from feeds.normalize.article import Draft, parse_article
-from feeds.normalize.content import html_digest, render_markdown, xml_clean
+from feeds.normalize.content import html_digest, render_markdown
 from feeds.normalize.dates import file_time
 from feeds.pools import frozen_heap, pool_context, pool_workers
 
@@ -72,7 +72,7 @@ class RenderJob:
 @dataclass(frozen=True, slots=True)
 class Rendered:
     name: str
-    html: str | None  # XML-safe; None: the file changed since it was parsed (or vanished)
+    html: str | None  # None: the file changed since it was parsed (or vanished)
     digest: str | None = None  # html_digest of `html`
 
 
@@ -118,9 +118,9 @@ def render_one(job: RenderJob) -> Rendered:
         return Rendered(job.name, None)
     if digest_of(data) != job.digest:
         return Rendered(job.name, None)
-    # Made XML-safe and digested here, in the workers: for a cold build that is 40 MB of
-    # HTML the parent would otherwise scan twice.
-    html = xml_clean(render_markdown(article_body(data), job.base))
+    # Digested here, in the workers: for a cold build that is 40 MB of HTML the parent
+    # would otherwise read again.
+    html = render_markdown(article_body(data), job.base)
     return Rendered(job.name, html, html_digest(html))
 
 

@@ -113,9 +113,11 @@ def _cleaner() -> nh3.Cleaner:
 
 
 def sanitize_html(markup: str, base: str | None) -> str:
+    """Safe, XML-safe HTML: a character reference (`&#1;`) comes out of the cleaner as the
+    character it names, so its output is cleaned too."""
     token = _BASE.set(base)
     try:
-        return _cleaner().clean(xml_clean(markup))
+        return xml_clean(_cleaner().clean(xml_clean(markup)))
     finally:
         _BASE.reset(token)
 
