@@ -153,6 +153,25 @@ def outcome(result: PollResult) -> tuple[object, ...]:
     return result.url, result.status, result.new, str(result.error), notes
 
 
+def outcomes(results: dict[str, PollResult]) -> dict[str, tuple[object, ...]]:
+    return {name: outcome(result) for name, result in results.items()}
+
+
+def assert_only_it_failed(
+    results: dict[str, PollResult],
+    entries: object,
+    name: str,
+    error: str,
+    alone: dict[str, PollResult],
+    alone_entries: object,
+) -> None:
+    """`name` failed with `error`; every other source came out as when polled without it."""
+    failed = results.pop(name)
+    assert (failed.status, str(failed.error)) == ("failed", error)
+    assert outcomes(results) == outcomes(alone)
+    assert entries == alone_entries
+
+
 def parsed_by(results: dict[str, PollResult]) -> set[tuple[int, int]]:
     """(pid, parent pid) of every process that parsed a body."""
     notes = (note.split() for result in results.values() for note in result.notes)
@@ -166,9 +185,7 @@ def test_a_pool_parses_like_this_process(
     here, here_entries = poll(tmp_path, sources, monkeypatch, pool=False)
     there, there_entries = poll(tmp_path, sources, monkeypatch, pool=True)
 
-    assert {name: outcome(r) for name, r in there.items()} == {
-        name: outcome(r) for name, r in here.items()
-    }
+    assert outcomes(there) == outcomes(here)
     assert there_entries == here_entries
     assert sum(result.status == "updated" for result in here.values()) > 30
     failed = {name for name, result in here.items() if result.error}
@@ -185,9 +202,7 @@ def test_a_pool_parses_like_this_process(
     # The parser poll_sources uses by default, too.
     here, here_entries = poll(tmp_path, sources, monkeypatch, pool=False, parse=None)
     there, there_entries = poll(tmp_path, sources, monkeypatch, pool=True, parse=None)
-    assert {name: outcome(r) for name, r in there.items()} == {
-        name: outcome(r) for name, r in here.items()
-    }
+    assert outcomes(there) == outcomes(here)
     assert there_entries == here_entries
 
 
@@ -202,15 +217,8 @@ def test_a_worker_that_dies_costs_only_its_source(
 
     results, entries = poll(tmp_path, sources, monkeypatch, pool=True)
 
-    dies = results.pop("a_0dies")
-    assert (dies.status, str(dies.error)) == (
-        "failed",
-        f"{site.base}/a_0dies.xml: the parser crashed: its worker process died",
-    )
-    assert {name: outcome(r) for name, r in results.items()} == {
-        name: outcome(r) for name, r in here.items()
-    }
-    assert entries == expected
+    crashed = f"{site.base}/a_0dies.xml: the parser crashed: its worker process died"
+    assert_only_it_failed(results, entries, "a_0dies", crashed, here, expected)
     assert results["a_0slow"].status == "updated", "in the pool when the other died: parsed again"
 
 
@@ -225,12 +233,5 @@ def test_a_parse_that_hangs_is_stopped_and_costs_only_its_source(
 
     results, entries = poll(tmp_path, sources, monkeypatch, pool=True)
 
-    hangs = results.pop("a_0hangs")
-    assert (hangs.status, str(hangs.error)) == (
-        "failed",
-        f"{site.base}/a_0hangs.xml: the parser took longer than 5 s; stopped it",
-    )
-    assert {name: outcome(r) for name, r in results.items()} == {
-        name: outcome(r) for name, r in here.items()
-    }
-    assert entries == expected
+    stopped = f"{site.base}/a_0hangs.xml: the parser took longer than 5 s; stopped it"
+    assert_only_it_failed(results, entries, "a_0hangs", stopped, here, expected)
