@@ -166,6 +166,35 @@ def test_a_body_edit_rewrites_only_the_feeds_holding_the_article(work: Path) -> 
     }
 
 
+def test_a_content_only_edit_renders_no_page(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pages and feeds.opml show no content: a body edit that keeps every other field
+    # (same mtime, so the same `updated`) renders the feeds holding the entry, nothing else.
+    from feeds.render import incremental
+
+    rendered: list[str] = []
+    for name in ("render_index", "render_term_page", "render_opml"):
+        real = getattr(incremental, name)
+
+        def spy(*args: object, _real: Callable[..., bytes] = real, _name: str = name) -> bytes:
+            rendered.append(_name)
+            return _real(*args)
+
+        monkeypatch.setattr(incremental, name, spy)
+    edit_body_only(work / "seeds")
+    report, changed = rebuild(work)
+    assert report.ok
+    assert rendered == []
+    assert "atom.xml" in changed
+    assert not [path for path in changed if path.endswith(("index.html", ".opml"))]
+    # An edit of what pages show (a new tag: counts and rows) renders them.
+    add_tag(work / "seeds")
+    rebuild(work)
+    assert "render_index" in rendered
+    assert "render_term_page" in rendered
+
+
 def test_a_second_build_rewrites_nothing(work: Path) -> None:
     report, changed = rebuild(work)
     assert changed == []

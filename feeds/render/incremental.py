@@ -3,7 +3,8 @@ set of them.
 
 An output's digest covers everything its bytes are made of: the rendering code, the site
 settings, its feed (kind, term, folder, title, total) and every entry of it, content
-included; the index page and feeds.opml depend on every feed. A file whose digest is the
+included for the feed files; the pages (a folder's index.html, the site's index.html) and
+feeds.opml show no content, so a body edit leaves them alone. A file whose digest is the
 one recorded when it was written, and that is still on disk as written, is left alone:
 neither rendered nor read back (publish/outputs.py keeps the record).
 
@@ -48,53 +49,65 @@ def code_fingerprint() -> str:
 
 
 class Digests:
-    """Digests of one build's outputs; entries are digested once, whatever feeds hold them."""
+    """Digests of one build's outputs; entries are digested once, whatever feeds hold them.
+
+    A feed's files depend on its entries' content; its page (folder/index.html), the site's
+    index.html and feeds.opml show no content, so their digests leave it out: a body edit
+    re-renders the feeds holding the entry and none of the pages."""
 
     def __init__(self, site: Site, content: ContentDigest, code: str) -> None:
         self.site = site
         self.content = content
         self.base = _hash(code, site.title, site.base_url, *site.formats)
-        # entry id -> (entry, digest of its content, digest of the entry)
-        self._entries: dict[str, tuple[Entry, str | None, str | None]] = {}
-        # id(spec) -> (spec, its digest), once known: `outputs` is called again after the
-        # entries without a content digest are rendered, and only their feeds need a new one.
-        self._feeds: dict[int, tuple[FeedSpec, str]] = {}
+        # entry id -> (entry, digest of every field but content_html)
+        self._shown: dict[str, tuple[Entry, str]] = {}
+        # id(spec) -> (spec, digest of its page, digest of its feed or None), once known:
+        # `outputs` is called again after the entries without a content digest are
+        # rendered, and only their feeds need a new one.
+        self._feeds: dict[int, tuple[FeedSpec, str, str | None]] = {}
+
+    def shown(self, entry: Entry) -> str:
+        """A digest of everything of the entry but its content."""
+        known = self._shown.get(entry.id)
+        if known is not None and (known[0] is entry or known[0] == entry):
+            return known[1]
+        digest = _hash(*_fields(entry))
+        self._shown[entry.id] = (entry, digest)
+        return digest
 
     def entry(self, entry: Entry) -> str | None:
+        """A digest of the whole entry; None while its content has no digest yet."""
         content = self.content(entry)
-        known = self._entries.get(entry.id)
-        if known is not None and known[1] == content and (known[0] is entry or known[0] == entry):
-            return known[2]
-        digest = None if content is None else _hash(*_fields(entry), content)
-        self._entries[entry.id] = (entry, content, digest)
-        return digest
+        return None if content is None else _hash(self.shown(entry), content)
 
-    def feed(self, spec: FeedSpec) -> str | None:
+    def feed(self, spec: FeedSpec) -> tuple[str, str | None]:
+        """(digest of the feed's page, digest of its feed files or None: render them)."""
         known = self._feeds.get(id(spec))
-        if known is not None and known[0] is spec:
-            return known[1]
-        entries = [self.entry(entry) for entry in spec.entries]
-        if None in entries:
-            return None
+        if known is not None and known[0] is spec and known[2] is not None:
+            return known[1], known[2]
         fields = (spec.kind, spec.term, spec.folder, spec.title, str(spec.total))
-        digest = _hash(self.base, *fields, *entries)  # type: ignore[arg-type]
-        self._feeds[id(spec)] = (spec, digest)
-        return digest
+        page = known[1] if known is not None and known[0] is spec else None
+        if page is None:
+            page = _hash(self.base, *fields, *(self.shown(entry) for entry in spec.entries))
+        entries = [self.entry(entry) for entry in spec.entries]
+        digest = None if None in entries else _hash(self.base, *fields, *entries)  # type: ignore[arg-type]
+        self._feeds[id(spec)] = (spec, page, digest)
+        return page, digest
 
     def outputs(self, specs: tuple[FeedSpec, ...]) -> dict[str, str | None]:
         """Every output file (relative to out/) and its digest (None: render it)."""
         found: dict[str, str | None] = {}
-        every: list[str] = []
+        pages: list[str] = []
         for spec in specs:
-            digest = self.feed(spec)
-            every.append(digest or "")
+            page, digest = self.feed(spec)
+            pages.append(page)
             for fmt in self.site.formats:
                 found[spec.path(FILENAMES[fmt])] = digest and _hash(digest, fmt)
             if spec.folder:
-                found[spec.path(INDEX)] = digest and _hash(digest, INDEX)
-        whole = None if "" in every else _hash(self.base, *every)
-        found[INDEX] = whole and _hash(whole, INDEX)
-        found[OPML_FILE] = whole and _hash(whole, OPML_FILE)
+                found[spec.path(INDEX)] = _hash(page, INDEX)
+        whole = _hash(self.base, *pages)
+        found[INDEX] = _hash(whole, INDEX)
+        found[OPML_FILE] = _hash(whole, OPML_FILE)
         found[STYLESHEET] = _hash(self.base, STYLESHEET)
         return found
 
