@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from feeds.model import Entry
 
 TABLE = """CREATE TABLE IF NOT EXISTS article_cache (
     name TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-    digest TEXT NOT NULL, entry TEXT, html_digest TEXT)"""
+    digest TEXT NOT NULL, entry TEXT, html_digest TEXT, entry_digest TEXT)"""
 META = "CREATE TABLE IF NOT EXISTS article_cache_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 # What shapes a row: these modules and libraries (and the settings passed in).
 _CODE = (
@@ -51,6 +52,8 @@ class Row:
     digest: str
     entry: Entry | None  # None: a draft
     html_digest: str | None  # None: not rendered yet
+    # A digest of the entry as stored (every field but its content; None for a draft).
+    entry_digest: str | None = None
 
 
 def fingerprint(base_url: str, timezone: str) -> str:
@@ -71,7 +74,7 @@ def fingerprint(base_url: str, timezone: str) -> str:
 
 
 # The entries decoded by this process, for the fingerprint they were made under: row name
-# -> (its JSON text, its entry). Entries are immutable, so builds can share them.
+# -> (its entry digest, its entry). Entries are immutable, so builds can share them.
 _DECODED: dict[str, dict[str, tuple[str, Entry]]] = {}
 
 
@@ -98,45 +101,78 @@ class ArticleCache:
             db.execute(TABLE)
 
     def rows(self) -> dict[str, Row]:
-        with self.store.guarded() as db:
-            fetched = db.execute(
-                "SELECT name, size, mtime_ns, digest, entry, html_digest FROM article_cache"
-            ).fetchall()
         # Every build reads every row. Entries this process decoded before (a daemon builds
-        # all day) are taken as they were when their text is the same; the others are
-        # decoded by one json.loads.
+        # all day) are taken as they were while their entry digest is the same: only the
+        # other rows' JSON is read (a fresh process reads it all at once) and decoded.
         known = _DECODED.get(self.print_, {})
-        misses = [row for row in fetched if row[4] and known.get(row[0], ("",))[0] != row[4]]
-        texts = json.loads("[" + ",".join(row[4] for row in misses) + "]")
-        decoded = {row[0]: self._entry(fields) for row, fields in zip(misses, texts, strict=True)}
+        with self.store.guarded() as db:
+            if known:
+                fetched = db.execute(
+                    "SELECT name, size, mtime_ns, digest, NULL, html_digest, entry_digest "
+                    "FROM article_cache"
+                ).fetchall()
+                texts = self._texts(db, [row[0] for row in fetched if _missed(row, known)])
+            else:
+                fetched = db.execute(
+                    "SELECT name, size, mtime_ns, digest, entry, html_digest, entry_digest "
+                    "FROM article_cache"
+                ).fetchall()
+                texts = {row[0]: row[4] for row in fetched if row[4]}
+        names = list(texts)
+        decoded = json.loads("[" + ",".join(texts[name] for name in names) + "]")
+        entries = {name: self._entry(fields) for name, fields in zip(names, decoded, strict=True)}
         remembered: dict[str, tuple[str, Entry]] = {}
         rows: dict[str, Row] = {}
-        for name, size, mtime, digest, text, rendered in fetched:
-            entry = decoded.get(name) or (known[name][1] if text else None)
-            if text and entry is not None:
-                remembered[name] = (text, entry)
-            rows[name] = Row(name, size, mtime, digest, entry, rendered)
+        for name, size, mtime, digest, _, rendered, entry_digest in fetched:
+            entry = entries.get(name)
+            if entry is None and entry_digest is not None:
+                entry = known[name][1]
+            if entry is not None:
+                remembered[name] = (entry_digest, entry)
+            rows[name] = Row(name, size, mtime, digest, entry, rendered, entry_digest)
         _DECODED.clear()
         _DECODED[self.print_] = remembered
         return rows
 
-    def save(self, rows: Iterable[Row]) -> None:
-        """Insert or replace rows (the HTML digest is dropped unless the file's is unchanged)."""
+    @staticmethod
+    def _texts(db: sqlite3.Connection, names: list[str]) -> dict[str, str]:
+        """The entry JSON of these rows."""
+        if not names:
+            return {}
+        return dict(
+            db.execute(
+                "SELECT name, entry FROM article_cache "
+                "WHERE name IN (SELECT value FROM json_each(?))",
+                (json.dumps(names),),
+            ).fetchall()
+        )
+
+    def save(self, rows: Iterable[Row]) -> list[Row]:
+        """Insert or replace rows (the HTML digest is dropped unless the file's is unchanged);
+        the rows as saved, with their entry digests."""
+        saved = []
+        for row in rows:
+            text = self._json(row.entry)
+            saved.append((replace(row, entry_digest=_text_digest(text)), text))
         with self.store.transaction() as db:
             # One upsert a row: a row whose file digest is unchanged (touched) keeps its
             # entry and HTML digest. SET expressions read the row as it was.
             db.executemany(
-                "INSERT INTO article_cache (name, size, mtime_ns, digest, entry, html_digest) "
-                "VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT (name) DO UPDATE SET "
+                "INSERT INTO article_cache "
+                "(name, size, mtime_ns, digest, entry, html_digest, entry_digest) "
+                "VALUES (?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (name) DO UPDATE SET "
                 "size = excluded.size, mtime_ns = excluded.mtime_ns, "
                 "entry = CASE WHEN digest = excluded.digest THEN entry ELSE excluded.entry END, "
+                "entry_digest = CASE WHEN digest = excluded.digest THEN entry_digest "
+                "ELSE excluded.entry_digest END, "
                 "html_digest = CASE WHEN digest = excluded.digest THEN html_digest END, "
                 "digest = excluded.digest",
                 [
-                    (row.name, row.size, row.mtime_ns, row.digest, self._json(row.entry))
-                    for row in rows
+                    (row.name, row.size, row.mtime_ns, row.digest, text, row.entry_digest)
+                    for row, text in saved
                 ],
             )
+        return [row for row, _ in saved]
 
     def forget(self, names: Iterable[str]) -> None:
         with self.store.transaction() as db:
@@ -203,3 +239,15 @@ class ArticleCache:
     def _datetime(self, text: str, in_zone: bool) -> datetime:
         moment = datetime.fromisoformat(text)
         return moment.astimezone(self.zone) if in_zone else moment
+
+
+def _missed(row: tuple[Any, ...], known: dict[str, tuple[str, Entry]]) -> bool:
+    """Whether a row (as rows() selects it) holds an entry this process has not decoded."""
+    entry_digest = row[6]
+    return entry_digest is not None and known.get(row[0], ("",))[0] != entry_digest
+
+
+def _text_digest(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

@@ -65,6 +65,12 @@ class SeedContents:
         """A digest of the entry's HTML; None until it has been rendered once."""
         return self.seeds[entry_id].row.html_digest
 
+    def shown(self, entry: Entry) -> str | None:
+        """A digest of every field of the entry but its content, when it is a seed entry as
+        the cache holds it (not one merged with upstream copies, or cleaned by the plan)."""
+        seed = self.seeds.get(entry.id)
+        return seed.row.entry_digest if seed is not None and seed.row.entry is entry else None
+
     def load(self, ids: Collection[str], earlier: Earlier | None = None) -> dict[str, str]:
         """The HTML of these seed entries (XML-safe: sanitize_html), rendered now (spread
         over the cores).
@@ -188,9 +194,8 @@ def _update(
             row = replace(old, size=result.size, mtime_ns=result.mtime_ns)
         else:
             row = Row(result.name, result.size, result.mtime_ns, result.digest, result.entry, None)
-        rows[result.name] = row
         changed.append(row)
-    cache.save(changed)
+    rows.update((row.name, row) for row in cache.save(changed))
     return errors
 
 

@@ -44,7 +44,7 @@ def publish(
     def content(entry: Entry) -> str | None:
         return seeds.digest(entry.id) if entry.id in seeds else html_digest(entry.content_html)
 
-    digests = Digests(site, content, code)
+    digests = Digests(site, content, code, seeds.shown)
     before = digests.outputs(specs)
     kept = record.unchanged(before)
     wanted = [path for path in before if path not in kept]

@@ -32,7 +32,8 @@ from feeds.render.opml import OPML_FILE, render_opml
 from feeds.render.site import FILENAMES, STYLESHEET, Site
 from feeds.render.stylesheet import stylesheet
 
-# The digest of a seed entry's HTML, or None when it has not been rendered yet.
+# The digest of a seed entry's HTML, or None when it has not been rendered yet; and of
+# everything else of an entry, when it is known without digesting its fields (the cache).
 ContentDigest = Callable[[Entry], str | None]
 # The HTML of these seed entries (by id), made XML-safe (as plan.xml_safe does the rest).
 LoadContents = Callable[[list[str]], Mapping[str, str]]
@@ -55,9 +56,16 @@ class Digests:
     index.html and feeds.opml show no content, so their digests leave it out: a body edit
     re-renders the feeds holding the entry and none of the pages."""
 
-    def __init__(self, site: Site, content: ContentDigest, code: str) -> None:
+    def __init__(
+        self,
+        site: Site,
+        content: ContentDigest,
+        code: str,
+        known: ContentDigest = lambda entry: None,
+    ) -> None:
         self.site = site
         self.content = content
+        self.known = known
         self.base = _hash(code, site.title, site.base_url, *site.formats)
         # entry id -> (entry, digest of every field but content_html)
         self._shown: dict[str, tuple[Entry, str]] = {}
@@ -71,7 +79,7 @@ class Digests:
         known = self._shown.get(entry.id)
         if known is not None and (known[0] is entry or known[0] == entry):
             return known[1]
-        digest = _hash(*_fields(entry))
+        digest = self.known(entry) or _hash(*_fields(entry))
         self._shown[entry.id] = (entry, digest)
         return digest
 
