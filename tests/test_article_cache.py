@@ -292,3 +292,30 @@ def test_seed_digests_are_the_cached_ones_only_for_the_cached_entry(work: Path) 
     # An equal copy, or the entry changed by a merge or the plan: digested from its fields.
     assert contents.shown(replace(entry)) is None
     assert contents.shown(replace(entry, tags=("merged",))) is None
+
+
+def test_stored_entries_decode_to_what_was_parsed(work: Path) -> None:
+    # Rows saved from the workers' encodings: read back by a process that decoded nothing
+    # yet, every entry equals a fresh parse of its file, the zone of its dates included.
+    from feeds.merge import article_cache
+    from feeds.merge.article_cache import ArticleCache, fingerprint
+    from feeds.merge.store import Store
+    from feeds.normalize import stored
+    from feeds.normalize.article import parse_article
+    from feeds.normalize.dates import file_time
+
+    settings = settings_for(work)
+    article_cache._DECODED.clear()
+    with Store.open(settings.store) as store:
+        cache = ArticleCache(
+            store, fingerprint(settings.base_url, settings.timezone), settings.zone
+        )
+        rows = cache.rows()
+    assert len(rows) == 8
+    for name, row in rows.items():
+        path = work / "seeds" / name
+        modified = file_time(path.stat().st_mtime_ns, settings.zone)
+        parsed = parse_article(name, path.read_bytes(), settings.base_url, settings.zone, modified)
+        assert row.entry == parsed.entry
+        assert row.entry is not None and row.entry.published.tzinfo == settings.zone
+        assert row.entry_digest == stored.digest(stored.encode(parsed.entry, settings.timezone))

@@ -166,9 +166,7 @@ def test_a_body_edit_rewrites_only_the_feeds_holding_the_article(work: Path) -> 
     }
 
 
-def test_a_content_only_edit_renders_no_page(
-    work: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_content_only_edit_renders_no_page(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Pages and feeds.opml show no content: a body edit that keeps every other field
     # (same mtime, so the same `updated`) renders the feeds holding the entry, nothing else.
     from feeds.render import incremental

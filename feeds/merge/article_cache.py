@@ -17,15 +17,16 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
 import feeds
 from feeds.merge.store import Store
 from feeds.model import Entry
+from feeds.normalize import stored
 
 TABLE = """CREATE TABLE IF NOT EXISTS article_cache (
     name TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
@@ -119,8 +120,8 @@ class ArticleCache:
                 ).fetchall()
                 texts = {row[0]: row[4] for row in fetched if row[4]}
         names = list(texts)
-        decoded = json.loads("[" + ",".join(texts[name] for name in names) + "]")
-        entries = {name: self._entry(fields) for name, fields in zip(names, decoded, strict=True)}
+        decoded = stored.decode([texts[name] for name in names], self.zone)
+        entries = dict(zip(names, decoded, strict=True))
         remembered: dict[str, tuple[str, Entry]] = {}
         rows: dict[str, Row] = {}
         for name, size, mtime, digest, _, rendered, entry_digest in fetched:
@@ -147,13 +148,14 @@ class ArticleCache:
             ).fetchall()
         )
 
-    def save(self, rows: Iterable[Row]) -> list[Row]:
+    def save(self, rows: Iterable[Row], texts: Mapping[str, str] | None = None) -> list[Row]:
         """Insert or replace rows (the HTML digest is dropped unless the file's is unchanged);
-        the rows as saved, with their entry digests."""
+        the rows as saved, with their entry digests. `texts`: entries encoded already
+        (normalize/stored.py), by row name."""
         saved = []
         for row in rows:
-            text = self._json(row.entry)
-            digest = _text_digest(text)
+            text = (texts or {}).get(row.name) or self.encode(row.entry)
+            digest = stored.digest(text) if text is not None else None
             # Not dataclasses.replace: a cold build saves every row, and replace costs more.
             fields = (row.name, row.size, row.mtime_ns, row.digest, row.entry, row.html_digest)
             saved.append((Row(*fields, digest), text))
@@ -177,6 +179,9 @@ class ArticleCache:
             )
         return [row for row, _ in saved]
 
+    def encode(self, entry: Entry | None) -> str | None:
+        return stored.encode(entry, self.zone_key) if entry is not None else None
+
     def forget(self, names: Iterable[str]) -> None:
         with self.store.transaction() as db:
             db.executemany("DELETE FROM article_cache WHERE name = ?", [(n,) for n in names])
@@ -189,68 +194,8 @@ class ArticleCache:
                 [(html, name, digest) for name, digest, html in rendered],
             )
 
-    # -- entries as JSON ------------------------------------------------------------------
-
-    def _json(self, entry: Entry | None) -> str | None:
-        if entry is None:
-            return None
-        return json.dumps(
-            [
-                entry.id,
-                entry.title,
-                *self._moment(entry.published),
-                *self._moment(entry.updated),
-                entry.summary,
-                entry.link,
-                entry.categories,
-                entry.tags,
-                entry.language,
-                entry.thumbnail,
-                entry.source_name,
-                entry.origin,
-            ],
-            ensure_ascii=False,
-        )
-
-    def _moment(self, moment: datetime) -> tuple[str, bool]:
-        # A date in the site's zone comes back in that zone (not as a bare offset), so the
-        # entry equals the one parsed from the file.
-        return moment.isoformat(), getattr(moment.tzinfo, "key", None) == self.zone_key
-
-    def _entry(self, fields: list[Any] | None) -> Entry | None:
-        """The entry of a row's decoded JSON list (see _json); None for a draft."""
-        if fields is None:
-            return None
-        (id_, title, published, in_zone, updated, updated_in_zone, *rest) = fields
-        summary, link, categories, tags, language, thumbnail, source_name, origin = rest
-        return Entry(
-            id_,
-            title,
-            self._datetime(published, in_zone),
-            self._datetime(updated, updated_in_zone),
-            "",
-            summary,
-            link,
-            tuple(categories),
-            tuple(tags),
-            language,
-            thumbnail,
-            source_name,
-            origin,
-        )
-
-    def _datetime(self, text: str, in_zone: bool) -> datetime:
-        moment = datetime.fromisoformat(text)
-        return moment.astimezone(self.zone) if in_zone else moment
-
 
 def _missed(row: tuple[Any, ...], known: dict[str, tuple[str, Entry]]) -> bool:
     """Whether a row (as rows() selects it) holds an entry this process has not decoded."""
     entry_digest = row[6]
     return entry_digest is not None and known.get(row[0], ("",))[0] != entry_digest
-
-
-def _text_digest(text: str | None) -> str | None:
-    if text is None:
-        return None
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

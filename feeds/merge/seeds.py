@@ -183,6 +183,7 @@ def _update(
     """Fold this build's parses into `rows` (and the cache); the errors by name."""
     errors: dict[str, ArticleError] = {}
     changed: list[Row] = []
+    texts: dict[str, str] = {}  # the parsed entries the rows take, encoded by the workers
     for result in parsed:
         error = result.error
         if error is not None:
@@ -194,8 +195,10 @@ def _update(
             row = replace(old, size=result.size, mtime_ns=result.mtime_ns)
         else:
             row = Row(result.name, result.size, result.mtime_ns, result.digest, result.entry, None)
+            if result.text is not None:
+                texts[result.name] = result.text
         changed.append(row)
-    rows.update((row.name, row) for row in cache.save(changed))
+    rows.update((row.name, row) for row in cache.save(changed, texts))
     return errors
 
 

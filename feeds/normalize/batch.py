@@ -25,6 +25,7 @@ from frontmatter.default_handlers import YAMLHandler
 
 from feeds.errors import ArticleError
 from feeds.model import Entry
+from feeds.normalize import stored
 from feeds.normalize.article import Draft, parse_article
 from feeds.normalize.content import html_digest, render_markdown
 from feeds.normalize.dates import file_time
@@ -54,6 +55,7 @@ class Parsed:
     digest: str  # of the file's bytes
     entry: Entry | None  # without content; None for a draft or a rejected article
     problem: tuple[str, str] | None = None  # (where, problem) of an ArticleError
+    text: str | None = None  # the entry as the article cache stores it (normalize/stored.py)
 
     @property
     def error(self) -> ArticleError | None:
@@ -107,7 +109,9 @@ def parse_one(job: ParseJob) -> Parsed:
         return Parsed(job.name, len(data), job.mtime_ns, digest, None)
     except ArticleError as error:
         return Parsed(job.name, len(data), job.mtime_ns, digest, None, (error.where, error.problem))
-    return Parsed(job.name, len(data), job.mtime_ns, digest, article.entry)
+    # Encoded here, in the workers: a cold build would otherwise encode every entry in turn.
+    text = stored.encode(article.entry, job.timezone)
+    return Parsed(job.name, len(data), job.mtime_ns, digest, article.entry, None, text)
 
 
 def render_one(job: RenderJob) -> Rendered:
