@@ -18,6 +18,7 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -125,7 +126,8 @@ def serve_and_refresh(
     log.info("build: %s", describe(report))
     if stop.is_set():
         return EXIT_OK
-    server = Server(settings, listener, max_age_of(sources))
+    # Readers may cache for the shortest poll interval of the sources as they are now.
+    server = Server(settings, listener, lambda: max_age_of(work.sources))
     daemon.start()
     try:
         server.start()
@@ -143,7 +145,9 @@ def serve_and_refresh(
 class Server:
     """uvicorn serving out/ (feeds/publish/serve.py) from a thread."""
 
-    def __init__(self, settings: Settings, listener: socket.socket, max_age: int) -> None:
+    def __init__(
+        self, settings: Settings, listener: socket.socket, max_age: Callable[[], int]
+    ) -> None:
         import uvicorn  # local: see the comment at the top
 
         from feeds.publish.serve import create_app

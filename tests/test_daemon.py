@@ -251,6 +251,22 @@ def test_new_entries_appear_and_untouched_feeds_keep_their_time(
     assert "rebuild: " in log and " unchanged" in log
 
 
+def test_readers_are_told_to_cache_for_the_shortest_poll_interval_as_sources_change(
+    daemon: Daemon, upstream: Upstream
+) -> None:
+    def max_age() -> str:
+        url = f"http://127.0.0.1:{daemon.port}/atom.xml"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.headers["Cache-Control"])
+
+    assert max_age() == "public, max-age=1"
+    (daemon.root / "sources" / "loop.toml").write_text(
+        f'[[source]]\nname = "Loopback"\nurl = "{upstream.url}"\ninterval = 420\n',
+        encoding="utf-8",
+    )
+    assert wait_for(lambda: max_age() == "public, max-age=420"), daemon.output()
+
+
 def test_sigint_also_exits_cleanly(daemon: Daemon) -> None:
     assert daemon.signal(signal.SIGINT) == 0, daemon.output()
     assert "Traceback" not in daemon.output()

@@ -29,7 +29,7 @@ import signal
 import socket
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
@@ -220,9 +220,15 @@ def respond(request: Request, found: Representation, max_age: int) -> Response:
 
 
 def create_app(
-    out: Path, store_path: Path | None, max_age: int, *, health_ttl: float = 1.0
+    out: Path,
+    store_path: Path | None,
+    max_age: int | Callable[[], int],
+    *,
+    health_ttl: float = 1.0,
 ) -> Starlette:
-    """The whole server: `/healthz` and the files of `out`."""
+    """The whole server: `/healthz` and the files of `out`. `max_age` may be asked for
+    each response (`feeds run` follows edits of sources/*.toml)."""
+    age = max_age if callable(max_age) else lambda: max_age
     files = Files()
     health = Health(store_path, health_ttl)
 
@@ -243,7 +249,7 @@ def create_app(
             representation = await run_in_threadpool(files.get, found.path)
         if representation is None:
             return PlainTextResponse("not found", 404)
-        return respond(request, representation, max_age)
+        return respond(request, representation, age())
 
     return Starlette(
         routes=[
