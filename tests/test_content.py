@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.normalize.content import join, plain_text, render_markdown, sanitize_html, xml_clean
+from feeds.normalize.content import (
+    join,
+    plain_text,
+    render_markdown,
+    sanitize_html,
+    srcset_candidates,
+    xml_clean,
+)
 
 BASE = "https://news.example.com/a/article.html"
 
@@ -158,3 +165,40 @@ def test_sanitized_html_holds_no_character_xml_forbids_even_from_references() ->
     html = sanitize_html("<p>a&#x1;b&#1;c&#xFFFE;d\x0be</p>", None)
     assert html == xml_clean(html)
     assert "abcde" in html
+
+
+def test_srcset_candidates_resolve_and_those_not_http_go() -> None:
+    markup = sanitize_html(
+        '<picture><source srcset="/a.jpg 1x, b.jpg 2x,javascript:alert(1) 3x, '
+        'https://cdn.example/w_100,h_200/c.jpg 100w" type="image/jpeg">'
+        '<img src="/d.jpg" alt="d"></picture>',
+        BASE,
+    )
+    assert (
+        'srcset="https://news.example.com/a.jpg 1x, https://news.example.com/a/b.jpg 2x, '
+        'https://cdn.example/w_100,h_200/c.jpg 100w"'
+    ) in markup
+    assert "javascript" not in markup
+
+
+def test_without_a_base_relative_srcset_candidates_go() -> None:
+    markup = sanitize_html('<picture><source srcset="/a.jpg 1x, //cdn.example/b.jpg 2x">', None)
+    assert 'srcset="https://cdn.example/b.jpg 2x"' in markup
+    assert "srcset" not in sanitize_html('<picture><source srcset="/a.jpg 1x, b.jpg">', None)
+
+
+@pytest.mark.parametrize(
+    ("srcset", "candidates"),
+    [
+        ("a.jpg", [("a.jpg", "")]),
+        (" , a.jpg 1x ,, b.jpg", [("a.jpg", "1x"), ("b.jpg", "")]),
+        ("a.jpg,b.jpg 2x", [("a.jpg,b.jpg", "2x")]),  # a URL may hold commas
+        ("a.jpg 100w (x, y), b.jpg 2x", [("a.jpg", "100w (x, y)"), ("b.jpg", "2x")]),
+        ("\ta.jpg\n 1x\n", [("a.jpg", "1x")]),
+        ("", []),
+    ],
+)
+def test_srcset_candidates_split_as_the_html_standard_does(
+    srcset: str, candidates: list[tuple[str, str]]
+) -> None:
+    assert srcset_candidates(srcset) == candidates

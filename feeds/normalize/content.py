@@ -59,9 +59,14 @@ _BASE: ContextVar[str | None] = ContextVar("sanitize_base", default=None)
 
 
 def _absolute(element: str, attribute: str, value: str) -> str | None:
+    if attribute == "srcset":
+        return _absolute_srcset(value)
     if attribute not in _URL_ATTRIBUTES:
         return value
-    url = value.strip()
+    return _resolved(value.strip())
+
+
+def _resolved(url: str) -> str | None:
     base = _BASE.get()
     if base:
         return join(base, url)
@@ -70,6 +75,49 @@ def _absolute(element: str, attribute: str, value: str) -> str | None:
     # Nothing to resolve against: a reader would resolve it against our feed's URL,
     # which points nowhere real, so the attribute goes (the text stays).
     return url if urlsplit(url).scheme else None
+
+
+def _absolute_srcset(value: str) -> str | None:
+    """A srcset with every image candidate's URL resolved as src is; candidates that are
+    not http(s) go (the cleaner checks the schemes of single URLs, not of srcset's)."""
+    kept = []
+    for url, descriptors in srcset_candidates(value):
+        resolved = _resolved(url)
+        if resolved and urlsplit(resolved).scheme.lower() in ("http", "https"):
+            kept.append(f"{resolved} {descriptors}" if descriptors else resolved)
+    return ", ".join(kept) or None
+
+
+_HTML_SPACE = " \t\n\r\f"
+
+
+def srcset_candidates(value: str) -> list[tuple[str, str]]:
+    """(URL, descriptors) of each image candidate of a srcset, split as the HTML standard
+    does: a URL runs to white space (it may hold commas), a trailing comma ends a candidate,
+    descriptors run to a comma outside parentheses."""
+    candidates: list[tuple[str, str]] = []
+    position, end = 0, len(value)
+    while True:
+        while position < end and value[position] in _HTML_SPACE + ",":
+            position += 1
+        if position >= end:
+            return candidates
+        start = position
+        while position < end and value[position] not in _HTML_SPACE:
+            position += 1
+        url, descriptors = value[start:position], ""
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            start, depth = position, 0
+            while position < end and (value[position] != "," or depth):
+                if value[position] == "(":
+                    depth += 1
+                elif value[position] == ")":
+                    depth = max(0, depth - 1)
+                position += 1
+            descriptors = " ".join(value[start:position].split())
+        candidates.append((url, descriptors))
 
 
 def join(base: str, url: str) -> str:
