@@ -74,7 +74,38 @@ def report_problems(report: BuildReport) -> None:
             click.echo(f"warning: {poll.name}: {note}", err=True)
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """A group whose commands live in other modules, imported when one is used (click's
+    documented pattern): `feeds build` from cron never loads the daemon's or the source
+    tools' modules."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy  # command name -> "module:attribute"
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.lazy:
+            return super().get_command(ctx, cmd_name)
+        from importlib import import_module
+
+        module, _, attribute = self.lazy[cmd_name].partition(":")
+        command = getattr(import_module(module), attribute)
+        assert isinstance(command, click.Command), self.lazy[cmd_name]
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "fetch": "feeds.commands_sources:fetch_command",
+        "run": "feeds.commands_run:run_command",
+        "serve": "feeds.commands_serve:serve_command",
+        "sources": "feeds.commands_sources:sources_group",
+    },
+)
 @click.version_option(__version__, prog_name="feeds")
 def main() -> None:
     """Publish Markdown articles and upstream feeds as Atom, RSS and JSON feeds."""
@@ -107,10 +138,3 @@ def build_command(strict: bool, offline: bool, wait: float, **options: object) -
     report_problems(report)
     click.echo(report.summary(), err=True)
     sys.exit(EXIT_OK if report.ok else EXIT_REJECTED)
-
-
-# Command groups live in their own modules and register themselves on `main`; imported
-# last, as they import from this one.
-from feeds import commands_run  # noqa: E402, F401, I001
-from feeds import commands_serve  # noqa: E402, F401
-from feeds import commands_sources  # noqa: E402, F401

@@ -30,7 +30,6 @@ from feeds.cli import (
     EXIT_REJECTED,
     EXIT_USAGE,
     config_options,
-    main,
     settings_from,
     wait_option,
     writer_lock,
@@ -54,7 +53,7 @@ HOST, PORT = "127.0.0.1", 8080
 GRACE = 3  # seconds uvicorn gives open requests when stopping
 
 
-@main.command("run")
+@click.command("run")
 @config_options
 @click.option("--strict", is_flag=True, help="Stop at the first rejected input (first build).")
 @wait_option

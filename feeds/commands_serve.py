@@ -1,8 +1,8 @@
 """`feeds serve`: hand the output folder to feed readers and browsers over HTTP.
 
 The same server `feeds run` mounts (feeds/publish/serve.py), without the refreshing: for a
-machine where cron runs `feeds build`. Registered on the `feeds` group when feeds/cli.py
-imports this module.
+machine where cron runs `feeds build`. The `feeds` group (feeds/cli.py) loads this module
+when the command is used.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import sys
 
 import click
 
-from feeds.cli import EXIT_USAGE, config_options, main, settings_from
+from feeds.cli import EXIT_USAGE, config_options, settings_from
 from feeds.errors import ConfigError
 
 HOST, PORT = "127.0.0.1", 8080
 
 
-@main.command("serve")
+@click.command("serve")
 @config_options
 @click.option("--host", default=HOST, show_default=True, help="Address to listen on.")
 @click.option(

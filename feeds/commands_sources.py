@@ -20,7 +20,6 @@ from feeds.cli import (
     EXIT_REJECTED,
     EXIT_USAGE,
     config_options,
-    main,
     settings_from,
     wait_option,
     writer_lock,
@@ -52,7 +51,7 @@ def fail(error: FeedsError) -> NoReturn:
     sys.exit(EXIT_USAGE if isinstance(error, ConfigError) else EXIT_REJECTED)
 
 
-@main.group("sources", invoke_without_command=True)
+@click.group("sources", invoke_without_command=True)
 @config_options
 @click.pass_context
 def sources_group(context: click.Context, /, **options: object) -> None:
@@ -151,7 +150,7 @@ def export_command(**options: object) -> None:
     sys.exit(EXIT_REJECTED if catalog.errors else EXIT_OK)
 
 
-@main.command("fetch")
+@click.command("fetch")
 @click.argument("names", nargs=-1)
 @config_options
 @wait_option
