@@ -202,3 +202,13 @@ def test_srcset_candidates_split_as_the_html_standard_does(
     srcset: str, candidates: list[tuple[str, str]]
 ) -> None:
     assert srcset_candidates(srcset) == candidates
+
+
+def test_no_named_reference_brings_a_character_xml_forbids() -> None:
+    # sanitize_html cleans the cleaner's output only when the markup holds "&#".
+    from html.entities import html5
+
+    names = [name if name.endswith(";") else name + ";" for name in html5]
+    html = sanitize_html("<p>" + " ".join(f"&{name}" for name in names) + "</p>", None)
+    assert html == xml_clean(html)
+    assert "\t" in html and "\u2060" in html  # &Tab; and &NoBreak; were decoded
