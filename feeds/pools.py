@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 import threading
 from collections.abc import Iterator
-from multiprocessing.context import BaseContext
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
 
 
 @contextlib.contextmanager
@@ -39,5 +41,7 @@ def pool_context() -> BaseContext:
     """How a pool made now should start its workers: forked when this process has a single
     thread (the CLI), from a fork server otherwise (the daemon has threads, and forking them
     is unsafe)."""
+    import multiprocessing  # local: a build that needs no pool never loads it
+
     method = "fork" if threading.active_count() == 1 else "forkserver"
     return multiprocessing.get_context(method)

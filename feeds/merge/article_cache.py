@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import feeds
+from feeds.installed import distributions, normalize
 from feeds.merge.store import Store
 from feeds.model import Entry
 from feeds.normalize import stored
@@ -63,14 +64,9 @@ def fingerprint(base_url: str, timezone: str) -> str:
     package = Path(feeds.__file__).parent
     for name in _CODE:
         digest.update(name.encode() + (package / name).read_bytes())
-    from importlib import metadata  # here: it takes a while to load, and a build that is
-    # up to date (publish/uptodate.py) never needs it
-
+    versions = distributions()
     for library in _LIBRARIES:
-        try:
-            digest.update(f"{library} {metadata.version(library)}\n".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{library} -\n".encode())
+        digest.update(f"{library} {versions.get(normalize(library), '-')}\n".encode())
     return digest.hexdigest()
 
 

@@ -5,7 +5,6 @@ Naive values take the given zone; values with an offset keep it; a bare date is 
 
 from __future__ import annotations
 
-import email.utils
 from datetime import date, datetime, time, tzinfo
 
 
@@ -38,6 +37,8 @@ def _iso(text: str) -> datetime | None:
 
 
 def _rfc822(text: str) -> datetime | None:
+    import email.utils  # local: 10 ms to load, and seeds' dates never need it
+
     try:
         parsed = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import feeds
+from feeds.installed import distributions
 from feeds.merge.store import Store
 from feeds.model import Source
 from feeds.publish.record import OutputRecord
@@ -71,12 +71,8 @@ def environment() -> str:
             if name.endswith(_CODE_SUFFIXES):
                 path = Path(folder, name)
                 digest.update(f"{path.relative_to(package)}\n".encode() + path.read_bytes())
-    for entry in sys.path:
-        try:
-            listed = sorted(os.listdir(entry or "."))  # noqa: PTH208
-        except OSError:
-            continue
-        digest.update("\n".join(name for name in listed if name.endswith(".dist-info")).encode())
+    installed = sorted(distributions().items())
+    digest.update("\n".join(f"{name} {version}" for name, version in installed).encode())
     return digest.hexdigest()
 
 
