@@ -102,6 +102,8 @@ class ArticleCache:
         # all day) are taken as they were while their entry digest is the same: only the
         # other rows' JSON is read (a fresh process reads it all at once) and decoded.
         known = _DECODED.get(self.print_, {})
+        # Two reads, one snapshot: every process that writes the store holds the writers'
+        # lock for its whole build (publish/lock.py), this one included.
         with self.store.guarded() as db:
             if known:
                 fetched = db.execute(

@@ -32,9 +32,9 @@ from feeds.render.opml import OPML_FILE, render_opml
 from feeds.render.site import FILENAMES, STYLESHEET, Site
 from feeds.render.stylesheet import stylesheet
 
-# The digest of a seed entry's HTML, or None when it has not been rendered yet; and of
-# everything else of an entry, when it is known without digesting its fields (the cache).
-ContentDigest = Callable[[Entry], str | None]
+# A digest of part of an entry, known without digesting it: its HTML (None for a seed entry
+# not rendered yet), or every other field (the article cache's entry digest, or None).
+PartDigest = Callable[[Entry], str | None]
 # The HTML of these seed entries (by id), made XML-safe (as plan.xml_safe does the rest).
 LoadContents = Callable[[list[str]], Mapping[str, str]]
 
@@ -59,9 +59,9 @@ class Digests:
     def __init__(
         self,
         site: Site,
-        content: ContentDigest,
+        content: PartDigest,
         code: str,
-        known: ContentDigest = lambda entry: None,
+        known: PartDigest = lambda entry: None,
     ) -> None:
         self.site = site
         self.content = content
@@ -69,6 +69,8 @@ class Digests:
         self.base = _hash(code, site.title, site.base_url, *site.formats)
         # entry id -> (entry, digest of every field but content_html)
         self._shown: dict[str, tuple[Entry, str]] = {}
+        # entry id -> (entry, digest of its content, digest of the whole entry)
+        self._whole: dict[str, tuple[Entry, str, str]] = {}
         # id(spec) -> (spec, digest of its page, digest of its feed or None), once known:
         # `outputs` is called again after the entries without a content digest are
         # rendered, and only their feeds need a new one.
@@ -86,7 +88,14 @@ class Digests:
     def entry(self, entry: Entry) -> str | None:
         """A digest of the whole entry; None while its content has no digest yet."""
         content = self.content(entry)
-        return None if content is None else _hash(self.shown(entry), content)
+        if content is None:
+            return None
+        known = self._whole.get(entry.id)
+        if known is not None and known[0] is entry and known[1] == content:
+            return known[2]
+        digest = _hash(self.shown(entry), content)
+        self._whole[entry.id] = (entry, content, digest)
+        return digest
 
     def feed(self, spec: FeedSpec) -> tuple[str, str | None]:
         """(digest of the feed's page, digest of its feed files or None: render them)."""
