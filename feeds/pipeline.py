@@ -232,7 +232,9 @@ def _build_all(
     upstream = state.entries(source.name for source in enabled)
     report.upstream = len(upstream)
     merged = merge_entries(entries, upstream)
-    plan = plan_feeds(merged, settings.title, settings.limit, state.known_slugs())
+    plan = plan_feeds(
+        merged, settings.title, settings.limit, state.known_slugs(), safe=contents.cached
+    )
     report.feeds = plan.feeds
     # Renders and writes only the files whose digest changed (the fast path of
     # render_site + write_tree, byte for byte the same).

@@ -68,7 +68,7 @@ def test_an_empty_feed_is_identical() -> None:
     assert_same_feeds((FeedSpec("all", "", "", "feeds", (), 0),))
 
 
-# Text with every character the escapers treat specially, XML-valid (plan.xml_safe removes
+# Text with every character the escapers treat specially, XML-valid (content.xml_safe removes
 # the rest before any renderer sees it).
 AWKWARD = st.text(
     alphabet=st.sampled_from(list("aZ9 &<>\"'\t\n\r;#/?=·“中文\u3000é")), min_size=1, max_size=12

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from feeds.model import Entry
-from feeds.render.plan import plan_feeds, term_key, xml_safe
+from feeds.normalize.content import xml_safe
+from feeds.render.plan import plan_feeds, term_key
 
 ZONE = ZoneInfo("Asia/Shanghai")
 START = datetime(2025, 2, 1, 8, 0, tzinfo=ZONE)
@@ -99,3 +101,24 @@ def test_text_xml_forbids_is_removed_before_rendering() -> None:
     tidy = entry(1, ("t",))
     assert xml_safe(tidy) is tidy
     assert plan_feeds([dirty], "Site\x07", 5).feeds[0].title == "Site"
+
+
+def test_articles_are_parsed_xml_safe_so_the_plan_may_trust_them() -> None:
+    from zoneinfo import ZoneInfo
+
+    from feeds.normalize.article import parse_article
+
+    data = (
+        b'---\ntitle: "T\\u0001itle"\ndate: "2025-01-01 10:00:00"\nlang: "zh\\u0001"\n'
+        b'thumbnail: "https://img.example/a\\u0002.png"\ntags: ["ok", "\\u0002"]\n---\nBody\n'
+    )
+    parsed = parse_article("a\x01b.md", data, "https://example.org/", ZoneInfo("UTC")).entry
+    assert xml_safe(parsed) is parsed
+    assert (parsed.title, parsed.language, parsed.tags) == ("Title", "zh", ("ok",))
+    assert "\x01" not in parsed.id and "\x02" not in (parsed.thumbnail or "")
+    # Trusted or checked, the plan is the same; what is trusted is not checked again.
+    assert plan_feeds([parsed], "S", 5, safe=lambda _: True) == plan_feeds([parsed], "S", 5)
+    dirty = replace(parsed, title="T\x0bitle")
+    assert plan_feeds([dirty], "S", 5, safe=lambda _: True).feeds[0].entries[0].title == (
+        "T\x0bitle"
+    )

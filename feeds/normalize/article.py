@@ -21,7 +21,7 @@ from frontmatter.default_handlers import YAMLHandler
 
 from feeds.errors import ArticleError
 from feeds.model import Entry
-from feeds.normalize.content import plain_text, render_markdown, xml_clean
+from feeds.normalize.content import plain_text, render_markdown, xml_clean, xml_safe
 from feeds.normalize.dates import parse_date
 from feeds.normalize.identity import seed_id
 from feeds.normalize.simple_yaml import load_simple
@@ -107,7 +107,9 @@ def parse_article(
         source_name=source,
         origin="seed:" + name,
     )
-    return Article(entry=entry, body=body)
+    # XML-safe from the start (a control character in a file name or a language, say): the
+    # article cache keeps entries as they are here, and the plan need not check them again.
+    return Article(entry=xml_safe(entry), body=body)
 
 
 def _title(name: str, value: object) -> str:

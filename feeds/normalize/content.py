@@ -13,11 +13,13 @@ import hashlib
 import html
 import re
 from contextvars import ContextVar
+from dataclasses import replace
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import nh3
 
+from feeds.model import Entry
 from feeds.normalize.markdown import markdown_to_html
 
 _URL_ATTRIBUTES = frozenset({"href", "src", "cite", "poster"})
@@ -49,6 +51,34 @@ def html_digest(html: str) -> str:
 def xml_clean(text: str) -> str:
     """`text` without the characters XML 1.0 forbids (see _NOT_XML_RE)."""
     return _NOT_XML_RE.sub("", text) if _NOT_XML_RE.search(text) else text
+
+
+_OPTIONAL_TEXTS = ("summary", "link", "language", "thumbnail", "source_name")
+
+
+def xml_safe(entry: Entry) -> Entry:
+    """`entry` with every text free of characters XML 1.0 forbids (itself when already so)."""
+    texts = [entry.id, entry.title, entry.content_html, *entry.categories, *entry.tags]
+    texts += [getattr(entry, name) or "" for name in _OPTIONAL_TEXTS]
+    if xml_clean(joined := "\n".join(texts)) == joined and all(
+        term.strip() for term in entry.categories + entry.tags
+    ):
+        return entry  # the common case, found with one scan
+    changes: dict[str, object] = {}
+    for name in ("id", "title", "content_html"):
+        value = getattr(entry, name)
+        if xml_clean(value) != value:
+            changes[name] = xml_clean(value)
+    for name in _OPTIONAL_TEXTS:
+        value = getattr(entry, name)
+        if value is not None and xml_clean(value) != value:
+            changes[name] = xml_clean(value) or None
+    for name in ("categories", "tags"):
+        terms = getattr(entry, name)
+        cleaned = tuple(term for term in map(xml_clean, terms) if term.strip())
+        if cleaned != terms:
+            changes[name] = cleaned
+    return replace(entry, **changes) if changes else entry  # type: ignore[arg-type]
 
 
 # The base URL of the markup being cleaned. One Cleaner serves every call, because building

@@ -35,7 +35,7 @@ from feeds.render.stylesheet import stylesheet
 # A digest of part of an entry, known without digesting it: its HTML (None for a seed entry
 # not rendered yet), or every other field (the article cache's entry digest, or None).
 PartDigest = Callable[[Entry], str | None]
-# The HTML of these seed entries (by id), made XML-safe (as plan.xml_safe does the rest).
+# The HTML of these seed entries (by id), made XML-safe (as content.xml_safe does the rest).
 LoadContents = Callable[[list[str]], Mapping[str, str]]
 
 

@@ -5,24 +5,24 @@ Hugo; the first spelling in sorted order names it. An entry carrying both spelli
 that term's feed once.
 
 Every text of every entry is made XML-safe here, the one point all renderers share: one
-control character from an upstream would otherwise make lxml refuse the whole feed.
+control character from an upstream would otherwise make lxml refuse the whole feed
+(entries the caller knows to be safe already are not checked again).
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 from feeds.model import Entry, FeedSpec
-from feeds.normalize.content import xml_clean
+from feeds.normalize.content import xml_clean, xml_safe
 from feeds.render.slugs import assign_slugs
 
 # (kind, folder under out/, Entry attribute)
 KINDS = (("tag", "tags", "tags"), ("category", "categories", "categories"))
-_OPTIONAL_TEXTS = ("summary", "link", "language", "thumbnail", "source_name")
 
 
 @dataclass(frozen=True)
@@ -43,38 +43,16 @@ def newest_first(entries: Iterable[Entry]) -> list[Entry]:
     )
 
 
-def xml_safe(entry: Entry) -> Entry:
-    """`entry` with every text free of characters XML 1.0 forbids (itself when already so)."""
-    texts = [entry.id, entry.title, entry.content_html, *entry.categories, *entry.tags]
-    texts += [getattr(entry, name) or "" for name in _OPTIONAL_TEXTS]
-    if xml_clean(joined := "\n".join(texts)) == joined and all(
-        term.strip() for term in entry.categories + entry.tags
-    ):
-        return entry  # the common case, found with one scan
-    changes: dict[str, object] = {}
-    for name in ("id", "title", "content_html"):
-        value = getattr(entry, name)
-        if xml_clean(value) != value:
-            changes[name] = xml_clean(value)
-    for name in _OPTIONAL_TEXTS:
-        value = getattr(entry, name)
-        if value is not None and xml_clean(value) != value:
-            changes[name] = xml_clean(value) or None
-    for name in ("categories", "tags"):
-        terms = getattr(entry, name)
-        cleaned = tuple(term for term in map(xml_clean, terms) if term.strip())
-        if cleaned != terms:
-            changes[name] = cleaned
-    return replace(entry, **changes) if changes else entry  # type: ignore[arg-type]
-
-
 def plan_feeds(
     entries: Iterable[Entry],
     site_title: str,
     limit: int,
     known_slugs: Mapping[tuple[str, str], str] | None = None,
+    safe: Callable[[Entry], bool] = lambda entry: False,
 ) -> Plan:
-    ordered = newest_first(xml_safe(entry) for entry in entries)
+    """`safe`: whether an entry is known to be XML-safe already (the article cache's
+    entries are: parse_article makes them so), which spares checking it."""
+    ordered = newest_first(entry if safe(entry) else xml_safe(entry) for entry in entries)
     site_title = xml_clean(site_title)
     feeds = [FeedSpec("all", "", "", site_title, tuple(ordered[:limit]), len(ordered))]
     slugs: dict[tuple[str, str], str] = {}
