@@ -1,0 +1,86 @@
+"""Any sequence of edits, built one after the other in one process (as the daemon does, its
+decoded entries and digests kept between builds), ends with exactly the output folder a
+cold build of the final seeds writes."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from feeds.merge.store import Store
+from feeds.pipeline import build
+from tests.test_incremental import TAGS, article, cold_build, settings_for, tree, write_seeds
+
+COUNT = 24  # articles written by write_seeds: 000_article.md .. 023_article.md
+# Not "touch": a file touched keeps the `updated` of its last edit (the article cache's
+# promise, test_article_cache.py), where a cold build can only read the new mtime.
+EDITS = ("body", "tag", "untag", "title", "date", "delete", "new", "draft")
+
+
+def apply(seeds: Path, edit: str, number: int, stamp: int) -> None:
+    """One edit of article `number` (recreated first if an earlier edit deleted it); every
+    write gets its own modification time, so `updated` is the same for the cold build."""
+    path = seeds / f"{number:03d}_article.md"
+    tags = [TAGS[number % len(TAGS)], TAGS[(number * 3) % len(TAGS)]]
+    if edit == "new":
+        path, number, tags = seeds / f"{100 + number:03d}_new.md", 100 + number, ["New tag"]
+    before = path.read_text(encoding="utf-8") if path.exists() else article(number, tags)
+    text = before
+    if edit == "body":
+        text = text.replace("\n\n[source", f"\n\nEdited at {stamp}.\n\n[source", 1)
+    elif edit == "tag":
+        text = text.replace("tags:\n", 'tags:\n  - "AI"\n  - "Sequence tag"\n', 1)
+    elif edit == "untag":
+        text = article(number, [])
+    elif edit == "title":
+        text = re.sub(r'^title: ".*"$', f'title: "Retitled {stamp}"', text, count=1, flags=re.M)
+    elif edit == "date":
+        day = f"2024-12-{1 + stamp // 60 % 28:02d} 12:00:00"
+        text = re.sub(r'^date: ".*"$', f'date: "{day}"', text, count=1, flags=re.M)
+    elif edit == "draft":
+        text = text.replace("---\ntitle:", "---\ndraft: true\ntitle:", 1)
+    elif edit == "delete":
+        path.unlink(missing_ok=True)
+        return
+    if text == before:  # new bytes always (same bytes and a new mtime is a touch); "new"
+        # makes the file, or edits it when an earlier "new" did
+        text = text.replace("\n\n[source", f"\n\nEdit {stamp}.\n\n[source", 1)
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, (stamp, stamp))
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    edits=st.lists(
+        st.lists(
+            st.tuples(st.sampled_from(EDITS), st.integers(0, COUNT - 1)), min_size=1, max_size=3
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_sequence_of_edits_ends_as_a_cold_build(
+    tmp_path_factory: pytest.TempPathFactory, edits: list[list[tuple[str, int]]]
+) -> None:
+    work = tmp_path_factory.mktemp("sequence")
+    write_seeds(work / "seeds", COUNT)
+    settings_ = settings_for(work)
+    stamp = 1_737_000_000
+    with Store.open(settings_.store) as store:
+        assert build(settings_, offline=True, store=store).ok
+        for batch in edits:  # the edits of one batch land between two builds
+            for edit, number in batch:
+                stamp += 60
+                apply(work / "seeds", edit, number, stamp)
+            report = build(settings_, offline=True, store=store)
+            assert report.ok, report.summary()
+    assert tree(work / "out") == cold_build(work / "seeds", work / "scratch")
