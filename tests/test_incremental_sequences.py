@@ -1,6 +1,6 @@
-"""Any sequence of edits, built one after the other in one process (as the daemon does, its
-decoded entries and digests kept between builds), ends with exactly the output folder a
-cold build of the final seeds writes."""
+"""Any sequence of edits, built one after the other, ends with exactly the output folder a
+cold build of the final seeds writes: whether the builds run as the daemon's (one store
+kept open, decoded entries kept between builds) or as cron's (each from scratch)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feeds.merge import article_cache
 from feeds.merge.store import Store
 from feeds.pipeline import build
 from tests.test_incremental import TAGS, article, cold_build, settings_for, tree, write_seeds
@@ -66,10 +67,11 @@ def apply(seeds: Path, edit: str, number: int, stamp: int) -> None:
         ),
         min_size=1,
         max_size=4,
-    )
+    ),
+    daemon=st.booleans(),
 )
 def test_any_sequence_of_edits_ends_as_a_cold_build(
-    tmp_path_factory: pytest.TempPathFactory, edits: list[list[tuple[str, int]]]
+    tmp_path_factory: pytest.TempPathFactory, edits: list[list[tuple[str, int]]], daemon: bool
 ) -> None:
     work = tmp_path_factory.mktemp("sequence")
     write_seeds(work / "seeds", COUNT)
@@ -81,6 +83,8 @@ def test_any_sequence_of_edits_ends_as_a_cold_build(
             for edit, number in batch:
                 stamp += 60
                 apply(work / "seeds", edit, number, stamp)
-            report = build(settings_, offline=True, store=store)
+            if not daemon:  # a process of its own: nothing decoded before
+                article_cache._DECODED.clear()
+            report = build(settings_, offline=True, store=store if daemon else None)
             assert report.ok, report.summary()
     assert tree(work / "out") == cold_build(work / "seeds", work / "scratch")
