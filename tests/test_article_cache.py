@@ -253,15 +253,20 @@ def test_a_process_decodes_a_row_again_only_when_it_changed(work: Path) -> None:
     assert others and all(after[name].entry is first[name].entry for name in others)
 
 
-def test_a_row_rewritten_by_another_process_is_decoded_again(work: Path) -> None:
+@pytest.mark.parametrize("lookups", [200, 0])  # rows looked up one by one, or all read
+def test_a_row_rewritten_by_another_process_is_decoded_again(
+    work: Path, lookups: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The daemon keeps the entries it decoded; a cron build in another process may store
     # a different entry under the same file digest (parsed at another mtime). The row's
     # entry digest tells, not the file's.
     from dataclasses import replace
 
+    from feeds.merge import article_cache
     from feeds.merge.article_cache import ArticleCache, fingerprint
     from feeds.merge.store import Store
 
+    monkeypatch.setattr(article_cache, "_LOOKUPS", lookups)
     settings = settings_for(work)
     print_ = fingerprint(settings.base_url, settings.timezone)
     with Store.open(settings.store) as store:

@@ -15,7 +15,6 @@ carries a fingerprint of them, and a different fingerprint empties it.
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -73,6 +72,7 @@ def fingerprint(base_url: str, timezone: str) -> str:
 # The entries decoded by this process, for the fingerprint they were made under: row name
 # -> (its entry digest, its entry). Entries are immutable, so builds can share them.
 _DECODED: dict[str, dict[str, tuple[str, Entry]]] = {}
+_LOOKUPS = 200  # rows to decode again above which one read of all is cheaper
 
 
 class ArticleCache:
@@ -124,7 +124,7 @@ class ArticleCache:
         rows: dict[str, Row] = {}
         for name, size, mtime, digest, _, rendered, entry_digest in fetched:
             entry = entries.get(name)
-            if entry is None and entry_digest is not None:
+            if entry is None and known.get(name, ("",))[0] == entry_digest:
                 entry = known[name][1]
             if entry is not None:
                 remembered[name] = (entry_digest, entry)
@@ -135,16 +135,18 @@ class ArticleCache:
 
     @staticmethod
     def _texts(db: sqlite3.Connection, names: list[str]) -> dict[str, str]:
-        """The entry JSON of these rows."""
-        if not names:
-            return {}
-        return dict(
-            db.execute(
-                "SELECT name, entry FROM article_cache "
-                "WHERE name IN (SELECT value FROM json_each(?))",
-                (json.dumps(names),),
-            ).fetchall()
-        )
+        """The entry JSON of these rows: looked up one by one when they are few (a daemon's
+        rebuild after an edit), read with all the others when they are many."""
+        if len(names) > _LOOKUPS:
+            wanted = set(names)
+            fetched = db.execute("SELECT name, entry FROM article_cache").fetchall()
+            return {name: text for name, text in fetched if name in wanted and text is not None}
+        texts = {}
+        for name in names:
+            row = db.execute("SELECT entry FROM article_cache WHERE name = ?", (name,)).fetchone()
+            if row is not None and row[0] is not None:
+                texts[name] = row[0]
+        return texts
 
     def save(self, rows: Iterable[Row], texts: Mapping[str, str] | None = None) -> list[Row]:
         """Insert or replace rows (the HTML digest is dropped unless the file's is unchanged);
