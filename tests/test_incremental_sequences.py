@@ -1,11 +1,15 @@
 """Any sequence of edits, built one after the other, ends with exactly the output folder a
-cold build of the final seeds writes: whether the builds run as the daemon's (one store
-kept open, decoded entries kept between builds) or as cron's (each from scratch)."""
+cold build of the final inputs writes: whether the builds run as the daemon's (one store
+kept open, decoded entries kept between builds) or as cron's (each from scratch).
+
+Edits touch seed files and the entries an upstream source has stored (as its polls would
+leave them); some upstream entries link to a seed's article, so they merge with it."""
 
 from __future__ import annotations
 
 import os
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,18 +18,43 @@ from hypothesis import strategies as st
 
 from feeds.merge import article_cache
 from feeds.merge.store import Store
+from feeds.model import Entry
 from feeds.pipeline import build
 from tests.test_incremental import TAGS, article, cold_build, settings_for, tree, write_seeds
 
 COUNT = 24  # articles written by write_seeds: 000_article.md .. 023_article.md
 # Not "touch": a file touched keeps the `updated` of its last edit (the article cache's
 # promise, test_article_cache.py), where a cold build can only read the new mtime.
-EDITS = ("body", "tag", "untag", "title", "date", "delete", "new", "draft")
+EDITS = ("body", "tag", "untag", "title", "date", "delete", "new", "draft", "upstream")
+SOURCE = "Loop"
+SOURCE_TOML = f'[[source]]\nname = "{SOURCE}"\nurl = "http://127.0.0.1:9/feed.xml"\n'
+# Recent, or the store's retention (90 days) would drop them before the build.
+RECENT = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+
+
+def upstream_entry(number: int, stamp: int) -> Entry:
+    """Upstream item `number`, as its poll at `stamp` stored it; even numbers link to seed
+    article `number` (test_incremental.article ends with that link), so they merge with it."""
+    link = f"https://news.example/{number}" if number % 2 == 0 else f"https://up.example/{number}"
+    moment = RECENT + timedelta(minutes=number)
+    return Entry(
+        id=f"urn:loop:{number}",
+        title=f"Upstream {number}",
+        published=moment,
+        updated=moment,
+        content_html=f"<p>Polled at {stamp}.</p>",
+        link=link,
+        categories=("loop",),
+        tags=("AI", f"up{number % 3}"),
+        source_name=SOURCE,
+        origin=f"upstream:{SOURCE}",
+    )
 
 
 def apply(seeds: Path, edit: str, number: int, stamp: int) -> None:
     """One edit of article `number` (recreated first if an earlier edit deleted it); every
     write gets its own modification time, so `updated` is the same for the cold build."""
+    assert edit != "upstream"
     path = seeds / f"{number:03d}_article.md"
     tags = [TAGS[number % len(TAGS)], TAGS[(number * 3) % len(TAGS)]]
     if edit == "new":
@@ -76,15 +105,28 @@ def test_any_sequence_of_edits_ends_as_a_cold_build(
     work = tmp_path_factory.mktemp("sequence")
     write_seeds(work / "seeds", COUNT)
     settings_ = settings_for(work)
+    (work / "sources" / "loop.toml").write_text(SOURCE_TOML, encoding="utf-8")
     stamp = 1_737_000_000
+    upstream: dict[str, Entry] = {}  # what the source's polls stored, by id
     with Store.open(settings_.store) as store:
         assert build(settings_, offline=True, store=store).ok
         for batch in edits:  # the edits of one batch land between two builds
             for edit, number in batch:
                 stamp += 60
-                apply(work / "seeds", edit, number, stamp)
+                if edit == "upstream":
+                    entry = upstream_entry(number, stamp)
+                    upstream[entry.id] = entry
+                    store.save_entries(SOURCE, [entry], set(), RECENT + timedelta(hours=1))
+                else:
+                    apply(work / "seeds", edit, number, stamp)
             if not daemon:  # a process of its own: nothing decoded before
                 article_cache._DECODED.clear()
             report = build(settings_, offline=True, store=store if daemon else None)
             assert report.ok, report.summary()
-    assert tree(work / "out") == cold_build(work / "seeds", work / "scratch")
+    # The cold build: the final seeds, and the final upstream entries in a store of its own.
+    scratch = work / "scratch"
+    (scratch / "sources").mkdir(parents=True)
+    (scratch / "sources" / "loop.toml").write_text(SOURCE_TOML, encoding="utf-8")
+    with Store.open(settings_for(scratch).store) as fresh:
+        fresh.save_entries(SOURCE, list(upstream.values()), set(), RECENT + timedelta(hours=1))
+    assert tree(work / "out") == cold_build(work / "seeds", scratch)
