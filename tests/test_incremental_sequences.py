@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,35 +21,31 @@ from feeds.merge import article_cache
 from feeds.merge.store import Store
 from feeds.model import Entry
 from feeds.pipeline import build
-from tests.test_incremental import TAGS, article, cold_build, settings_for, tree, write_seeds
+from tests.test_incremental import (
+    RECENT,
+    TAGS,
+    article,
+    cold_build,
+    settings_for,
+    tree,
+    write_seeds,
+)
+from tests.test_incremental import upstream_entry as stored_upstream_entry
 
 COUNT = 24  # articles written by write_seeds: 000_article.md .. 023_article.md
 # Not "touch": a file touched keeps the `updated` of its last edit (the article cache's
 # promise, test_article_cache.py), where a cold build can only read the new mtime.
 EDITS = ("body", "tag", "untag", "title", "date", "delete", "new", "draft", "upstream")
-SOURCE = "Loop"
+SOURCE = "loop"  # the source of test_incremental.upstream_entry
 SOURCE_TOML = f'[[source]]\nname = "{SOURCE}"\nurl = "http://127.0.0.1:9/feed.xml"\n'
-# Recent, or the store's retention (90 days) would drop them before the build.
-RECENT = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
 
 
 def upstream_entry(number: int, stamp: int) -> Entry:
     """Upstream item `number`, as its poll at `stamp` stored it; even numbers link to seed
     article `number` (test_incremental.article ends with that link), so they merge with it."""
     link = f"https://news.example/{number}" if number % 2 == 0 else f"https://up.example/{number}"
-    moment = RECENT + timedelta(minutes=number)
-    return Entry(
-        id=f"urn:loop:{number}",
-        title=f"Upstream {number}",
-        published=moment,
-        updated=moment,
-        content_html=f"<p>Polled at {stamp}.</p>",
-        link=link,
-        categories=("loop",),
-        tags=("AI", f"up{number % 3}"),
-        source_name=SOURCE,
-        origin=f"upstream:{SOURCE}",
-    )
+    entry = stored_upstream_entry(number, f"<p>Polled at {stamp}.</p>")
+    return replace(entry, link=link, tags=("AI", f"up{number % 3}"))
 
 
 def apply(seeds: Path, edit: str, number: int, stamp: int) -> None:

@@ -103,9 +103,7 @@ class Digests:
         if known is not None and known[0] is spec and known[2] is not None:
             return known[1], known[2]
         fields = (spec.kind, spec.term, spec.folder, spec.title, str(spec.total))
-        page = known[1] if known is not None and known[0] is spec else None
-        if page is None:
-            page = _hash(self.base, *fields, *(self.shown(entry) for entry in spec.entries))
+        page = _hash(self.base, *fields, *(self.shown(entry) for entry in spec.entries))
         entries = [self.entry(entry) for entry in spec.entries]
         digest = None if None in entries else _hash(self.base, *fields, *entries)  # type: ignore[arg-type]
         self._feeds[id(spec)] = (spec, page, digest)
