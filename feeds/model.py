@@ -50,9 +50,19 @@ class FeedSpec:
     title: str
     entries: tuple[Entry, ...] = field(default=())
     total: int = 0  # entries carrying the term before the per-feed limit
+    # The newest `updated` of its entries, when planned without them (render/plan.py
+    # plan_items); else taken from `entries`.
+    updated: datetime | None = None
 
     def path(self, filename: str) -> str:
         return f"{self.folder}/{filename}" if self.folder else filename
+
+    @property
+    def newest(self) -> datetime | None:
+        """The newest `updated` of its entries (the first of equals, as max() picks)."""
+        if self.updated is not None:
+            return self.updated
+        return max((entry.updated for entry in self.entries), default=None)
 
 
 @dataclass(frozen=True, slots=True)

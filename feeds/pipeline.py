@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from feeds.errors import ArticleError, FeedsError, PublishError
 from feeds.merge.store import Retention, Store
 from feeds.model import Entry, FeedSpec, Source
-from feeds.publish.uptodate import UpToDate, inputs_digest
+from feeds.publish.uptodate import UpToDate, basis_digest, inputs_digest
 from feeds.publish.write import WriteReport
 from feeds.render.site import Site
 from feeds.settings import Settings
@@ -27,6 +28,7 @@ from feeds.sources.catalog import load_catalog
 from feeds.sources.local import ArticleFile, list_articles, read_bytes
 
 if TYPE_CHECKING:
+    from feeds.merge.items import Item
     from feeds.merge.seeds import SeedContents
     from feeds.sources.poll import PollResult
 
@@ -50,6 +52,7 @@ class BuildReport:
     seconds: float = 0.0
     polls: list[PollResult] = field(default_factory=list)  # upstream polls of this build
     upstream: int = 0  # stored upstream entries merged in
+    patched: bool = False  # the last build's items patched, not every entry merged again
 
     @property
     def ok(self) -> bool:
@@ -219,24 +222,93 @@ def _build_all(
     progress: Progress | None,
 ) -> None:
     # local: see the top
-    from feeds.merge.dedupe import merge_entries
-    from feeds.merge.seeds import read_seeds_cached
+    from feeds.merge.items import ItemTable
+    from feeds.merge.patch import patch_items
     from feeds.publish.outputs import publish
-    from feeds.render.plan import plan_feeds
+    from feeds.render.plan import plan_items
+
+    basis = basis_digest(settings, enabled, state.entries_version())
+    table = ItemTable(state)
+    kept = table.take(basis)
+    names = [source.name for source in enabled]
+    patched = patch_items(
+        settings, state, report, articles, kept, names, strict=strict, progress=progress
+    )
+    if patched is not None:
+        items, contents, resolve = patched.items, patched.contents, patched.resolve
+        report.upstream, report.patched = kept.upstream, True
+        rejected_ids = False
+        whole: Mapping[str, Entry] = {}
+    else:
+        items, contents, whole = _merged_items(
+            settings, state, report, articles, names, strict, progress
+        )
+        resolve = partial(_pick, whole)
+        rejected_ids = contents.same_ids
+    plan = plan_items(items.values(), settings.title, settings.limit, state.known_slugs())
+    report.feeds = tuple(feed.spec for feed in plan.feeds)
+    # Renders and writes only the files whose digest changed (the fast path of
+    # render_site + write_tree, byte for byte the same).
+    report.write = publish(settings.out, state, plan.feeds, site_of(settings), contents, resolve)
+    state.save_slugs(plan.slugs)
+    for entry_id, digest in contents.fresh.items():  # seed entries rendered just now
+        items[entry_id] = items[entry_id]._replace(content=digest)
+    table.save(
+        basis,
+        items,
+        kept.items,
+        whole,
+        settings.zone,
+        upstream=report.upstream,
+        rejected_ids=rejected_ids,
+    )
+
+
+def _merged_items(
+    settings: Settings,
+    state: Store,
+    report: BuildReport,
+    articles: list[ArticleFile],
+    sources: list[str],
+    strict: bool,
+    progress: Progress | None,
+) -> tuple[dict[str, Item], SeedContents, dict[str, Entry]]:
+    """The whole way: every seed entry (through the article cache) and every stored
+    upstream entry, merged; their items, and the entries by id."""
+    # local: see the top
+    from feeds.merge.dedupe import merge_traced
+    from feeds.merge.items import item_of
+    from feeds.merge.seeds import read_seeds_cached
+    from feeds.normalize.content import html_digest, xml_safe
+    from feeds.render.incremental import shown_digest
 
     # Seed entries come without their HTML: publish loads it for the feeds it renders.
-    contents: SeedContents
     entries, contents = read_seeds_cached(
         settings, state, report, strict=strict, progress=progress, articles=articles
     )
-    upstream = state.entries(source.name for source in enabled)
+    upstream = state.entries(sources)
     report.upstream = len(upstream)
-    merged = merge_entries(entries, upstream)
-    plan = plan_feeds(
-        merged, settings.title, settings.limit, state.known_slugs(), safe=contents.cached
-    )
-    report.feeds = plan.feeds
-    # Renders and writes only the files whose digest changed (the fast path of
-    # render_site + write_tree, byte for byte the same).
-    report.write = publish(settings.out, state, plan.feeds, site_of(settings), contents)
-    state.save_slugs(plan.slugs)
+    merged, copies = merge_traced(entries, upstream)
+    items: dict[str, Item] = {}
+    by_id: dict[str, Entry] = {}
+    for entry in merged:
+        seed = contents.seeds.get(entry.id)
+        if seed is not None and seed.row.entry is entry:  # as cached: XML-safe, digested
+            shown = seed.row.entry_digest or shown_digest(entry)
+            safe = entry
+        else:
+            # Every text of every entry is made XML-safe, the one point all renderers
+            # share: one control character from an upstream would make lxml refuse the feed.
+            safe = xml_safe(entry)
+            shown = shown_digest(safe)
+        if seed is not None:
+            item = item_of(safe, shown, seed.row.html_digest, seed.row.name, entry.id in copies)
+        else:
+            item = item_of(safe, shown, html_digest(safe.content_html), None, entry.id in copies)
+        items[entry.id] = item
+        by_id[entry.id] = safe
+    return items, contents, by_id
+
+
+def _pick(entries: Mapping[str, Entry], ids: Collection[str]) -> dict[str, Entry]:
+    return {entry_id: entries[entry_id] for entry_id in ids}

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import uvicorn
 
-from feeds.pipeline import BuildReport, build
+from feeds.model import FeedSpec
+from feeds.pipeline import BuildReport, build, read_seeds
 from feeds.publish.serve import create_app
+from feeds.render.plan import plan_feeds
 from feeds.settings import Settings, defaults
 
 CHINESE_TAG = "人工智能"
@@ -51,6 +53,13 @@ class Site:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def feeds(self) -> tuple[FeedSpec, ...]:
+        """The site's feeds with their entries, planned the slow way from the seeds (the
+        build's report has them without entries)."""
+        entries = read_seeds(self.settings, BuildReport())
+        return plan_feeds(entries, self.settings.title, self.settings.limit).feeds
 
 
 def bound_socket() -> socket.socket:

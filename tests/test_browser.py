@@ -83,7 +83,7 @@ def test_the_qq_tag_page_lists_its_entries_newest_first(browser: WebDriver, site
     browser.get(site.url + "/")
     browser.find_element(By.LINK_TEXT, "qq").click()
     WebDriverWait(browser, 10).until(lambda driver: driver.current_url.endswith("/tags/qq/"))
-    spec = next(s for s in site.report.feeds if s.kind == "tag" and s.term == "qq")
+    spec = next(s for s in site.feeds if s.kind == "tag" and s.term == "qq")
     titles = [element.text for element in browser.find_elements(By.CSS_SELECTOR, ".title")]
     assert titles == [entry.title for entry in spec.entries]
     assert "AI竞赛，欧洲为什么暂时“落后”？" in titles
@@ -105,7 +105,7 @@ def test_a_feed_opened_in_the_browser_explains_how_to_subscribe(
     assert browser.find_element(By.CSS_SELECTOR, "aside.subscribe code").text == (
         f"{site.url}/tags/qq/{name}"
     )
-    spec = next(s for s in site.report.feeds if s.kind == "tag" and s.term == "qq")
+    spec = next(s for s in site.feeds if s.kind == "tag" and s.term == "qq")
     links = browser.find_elements(By.CSS_SELECTOR, "ol li > a")
     assert [link.text for link in links] == [entry.title for entry in spec.entries]
 

@@ -33,7 +33,7 @@ def transform(site: Site, relative: str) -> etree._Element:
 
 @pytest.mark.parametrize("name", ["atom.xml", "rss.xml"])
 def test_every_feed_renders_with_its_subscribe_note_and_entries(site: Site, name: str) -> None:
-    for spec in site.report.feeds:
+    for spec in site.feeds:
         page = transform(site, spec.path(name))
         text = "".join(page.itertext())
         assert "This is a web feed." in text
@@ -51,7 +51,7 @@ def test_every_feed_renders_with_its_subscribe_note_and_entries(site: Site, name
 def test_feeds_reference_the_stylesheet_that_the_build_writes(site: Site) -> None:
     assert (site.out / STYLESHEET).read_bytes() == stylesheet()
     reference = f'<?xml-stylesheet type="text/xsl" href="{site.settings.base_url}{STYLESHEET}"?>'
-    for spec in site.report.feeds:
+    for spec in site.feeds:
         for name in ("atom.xml", "rss.xml"):
             lines = (site.out / spec.path(name)).read_text(encoding="utf-8").splitlines()
             assert lines[1] == reference

@@ -133,6 +133,40 @@ class ArticleCache:
         _DECODED[self.print_] = remembered
         return rows
 
+    def stamps(self) -> dict[str, tuple[int, int, bool]]:
+        """Every row's (size, mtime_ns, whether it holds an entry), nothing decoded."""
+        with self.store.guarded() as db:
+            fetched = db.execute(
+                "SELECT name, size, mtime_ns, entry_digest IS NOT NULL FROM article_cache"
+            ).fetchall()
+        return {name: (size, mtime, bool(has_entry)) for name, size, mtime, has_entry in fetched}
+
+    def rows_for(self, names: Iterable[str]) -> dict[str, Row]:
+        """These rows alone (those that exist), each looked up by name; entries this process
+        decoded before are taken as they were while their entry digest is the same."""
+        known = _DECODED.setdefault(self.print_, {})
+        rows: dict[str, Row] = {}
+        with self.store.guarded() as db:
+            for name in names:
+                row = db.execute(
+                    "SELECT name, size, mtime_ns, digest, entry, html_digest, entry_digest "
+                    "FROM article_cache WHERE name = ?",
+                    (name,),
+                ).fetchone()
+                if row is None:
+                    continue
+                _, size, mtime, digest, text, rendered, entry_digest = row
+                entry = None
+                if text is not None:
+                    remembered = known.get(name)
+                    if remembered is not None and remembered[0] == entry_digest:
+                        entry = remembered[1]
+                    else:
+                        (entry,) = stored.decode([text], self.zone)
+                        known[name] = (entry_digest, entry)
+                rows[name] = Row(name, size, mtime, digest, entry, rendered, entry_digest)
+        return rows
+
     @staticmethod
     def _texts(db: sqlite3.Connection, names: list[str]) -> dict[str, str]:
         """The entry JSON of these rows: looked up one by one when they are few (a daemon's

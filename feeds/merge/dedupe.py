@@ -28,15 +28,21 @@ from feeds.normalize.identity import canonical_link
 
 def merge_entries(seeds: Iterable[Entry], upstream: Iterable[Entry]) -> list[Entry]:
     """Seeds and upstream entries, with every article once."""
+    return merge_traced(seeds, upstream)[0]
+
+
+def merge_traced(seeds: Iterable[Entry], upstream: Iterable[Entry]) -> tuple[list[Entry], set[str]]:
+    """merge_entries, and the ids of the entries made of more than one copy."""
     seeds, upstream = list(seeds), list(upstream)
     if not upstream and len({entry.id for entry in seeds}) == len(seeds):
         # Seeds alone never merge (distinct ids; links join across sources only): skip the
         # grouping, which canonicalizes every link.
-        return sorted(seeds, key=lambda e: (e.published, e.updated, e.id), reverse=True)
+        return sorted(seeds, key=lambda e: (e.published, e.updated, e.id), reverse=True), set()
     candidates = [(True, entry) for entry in seeds] + [(False, entry) for entry in upstream]
     groups = _groups(candidates)
     merged = [_merge(group) for group in groups]
-    return sorted(merged, key=lambda e: (e.published, e.updated, e.id), reverse=True)
+    copies = {entry.id for entry, group in zip(merged, groups, strict=True) if len(group) > 1}
+    return sorted(merged, key=lambda e: (e.published, e.updated, e.id), reverse=True), copies
 
 
 Candidate = tuple[bool, Entry]  # (is a seed, entry)

@@ -45,7 +45,7 @@ class Report(Protocol):
 
 
 @dataclass
-class _Seed:
+class Seed:
     row: Row
     location: str  # the file's path
 
@@ -53,10 +53,12 @@ class _Seed:
 class SeedContents:
     """The HTML of the seed entries of one build, loaded on demand."""
 
-    def __init__(self, cache: ArticleCache, settings: Settings, seeds: dict[str, _Seed]) -> None:
+    def __init__(self, cache: ArticleCache, settings: Settings, seeds: dict[str, Seed]) -> None:
         self.cache = cache
         self.settings = settings
-        self.seeds = seeds  # entry id -> its article
+        self.seeds = seeds  # entry id -> its article (those of one patch only: merge/patch.py)
+        self.fresh: dict[str, str] = {}  # entry id -> the digest of HTML rendered just now
+        self.same_ids = False  # whether an article was rejected for another's id
 
     def __contains__(self, entry_id: object) -> bool:
         return entry_id in self.seeds
@@ -120,10 +122,11 @@ class SeedContents:
             if digest != seed.row.html_digest:
                 fresh.append((seed.row.name, seed.row.digest, digest))
                 seed.row = replace(seed.row, html_digest=digest)
+                self.fresh[entry_id] = digest
         self.cache.save_html_digests(fresh)
         return html
 
-    def _read_now(self, seed: _Seed) -> str:
+    def _read_now(self, seed: Seed) -> str:
         try:
             path = Path(seed.location)
             data = path.read_bytes()
@@ -137,7 +140,7 @@ class SeedContents:
         return entry.content_html
 
 
-def _link(seed: _Seed) -> str | None:
+def _link(seed: Seed) -> str | None:
     return seed.row.entry.link if seed.row.entry else None
 
 
@@ -156,32 +159,33 @@ def read_seeds_cached(
     if articles is None:
         articles = list_articles(settings.seeds)
     rows = cache.rows()
-    stale = [article for article in articles if not _fresh(article, rows.get(article.name))]
+    stale = [article for article in articles if not is_fresh(article, rows.get(article.name))]
     if progress is not None:
         done = len(articles) - len(stale)
         progress(done, len(articles))
-    jobs = [_job(article, settings) for article in stale]
+    jobs = [parse_job(article, settings) for article in stale]
 
     def parsed_one(count: int) -> None:
         if progress is not None:
             progress(len(articles) - len(stale) + count, len(articles))
 
-    errors = _update(cache, rows, parse_articles(jobs, parsed_one))
+    errors = update_rows(cache, rows, parse_articles(jobs, parsed_one))
     listed = {article.name for article in articles}
     cache.forget([name for name in rows if name not in listed or name in errors])
     return _collect(articles, rows, errors, report, strict, cache, settings)
 
 
-def _fresh(article: ArticleFile, row: Row | None) -> bool:
+def is_fresh(article: ArticleFile, row: Row | None) -> bool:
+    """Whether the row was made from the file as it is (same size and mtime)."""
     return row is not None and (row.size, row.mtime_ns) == (article.size, article.mtime_ns)
 
 
-def _job(article: ArticleFile, settings: Settings) -> ParseJob:
+def parse_job(article: ArticleFile, settings: Settings) -> ParseJob:
     name, path = article.name, article.location
     return ParseJob(name, path, article.mtime_ns, settings.base_url, settings.timezone)
 
 
-def _update(
+def update_rows(
     cache: ArticleCache, rows: dict[str, Row], parsed: list[Parsed]
 ) -> dict[str, ArticleError]:
     """Fold this build's parses into `rows` (and the cache); the errors by name."""
@@ -216,7 +220,8 @@ def _collect(
     settings: Settings,
 ) -> tuple[list[Entry], SeedContents]:
     entries: list[Entry] = []
-    seeds: dict[str, _Seed] = {}
+    seeds: dict[str, Seed] = {}
+    same_ids = False
     for article in articles:
         error = errors.get(article.name)
         row = rows.get(article.name)
@@ -225,6 +230,7 @@ def _collect(
             if first is not None:
                 message = f"same file name (id) as {first.row.name}; skipped"
                 error = ArticleError(article.name, message)
+                same_ids = True
         if error is not None:
             if strict:
                 raise error
@@ -232,7 +238,9 @@ def _collect(
         elif row is None or row.entry is None:
             report.drafts += 1
         else:
-            seeds[row.entry.id] = _Seed(row, article.location)
+            seeds[row.entry.id] = Seed(row, article.location)
             entries.append(row.entry)
             report.articles += 1
-    return entries, SeedContents(cache, settings, seeds)
+    contents = SeedContents(cache, settings, seeds)
+    contents.same_ids = same_ids
+    return entries, contents

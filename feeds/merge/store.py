@@ -340,6 +340,13 @@ class Store:
             rows = self.connection.execute(query, params).fetchall()
         return [_entry_from_row(row) for row in rows]
 
+    def entry_keys(self, sources: Iterable[str]) -> list[tuple[str, str | None]]:
+        """(id, link) of the stored entries of these sources: what merging goes by."""
+        params = sorted(set(sources))
+        query = f"SELECT id, link FROM entries WHERE source IN ({', '.join('?' for _ in params)})"  # noqa: S608
+        with self._guard():
+            return [(str(key), link) for key, link in self.connection.execute(query, params)]
+
     def prune(self, now: datetime, retention: Retention) -> int:
         """Drop entries the upstream stopped listing more than retention.days ago, and
         those beyond retention.entries per source (newest kept).

@@ -17,11 +17,10 @@ from pathlib import Path
 from feeds.errors import PublishError
 from feeds.merge.seeds import SeedContents
 from feeds.merge.store import Store
-from feeds.model import Entry, FeedSpec
-from feeds.normalize.content import html_digest
 from feeds.publish.record import OutputRecord
 from feeds.publish.write import WriteReport, safe_path, write_tree
-from feeds.render.incremental import Digests, code_fingerprint, render_outputs
+from feeds.render.incremental import Digests, Resolve, code_fingerprint, render_outputs
+from feeds.render.plan import PlannedFeed
 from feeds.render.site import FILENAMES, Site
 
 
@@ -35,17 +34,18 @@ _XML_FEEDS = (FILENAMES["atom"], FILENAMES["rss"])
 
 
 def publish(
-    out: Path, store: Store, specs: tuple[FeedSpec, ...], site: Site, seeds: SeedContents
+    out: Path,
+    store: Store,
+    planned: tuple[PlannedFeed, ...],
+    site: Site,
+    seeds: SeedContents,
+    resolve: Resolve,
 ) -> WriteReport:
-    """Render the outputs that changed, write them, keep the others, record the digests."""
+    """Render the outputs that changed, write them, keep the others, record the digests.
+    Seed entries rendered for the first time get a content digest (SeedContents.fresh)."""
     record = OutputRecord(store, out)
-    code = code_fingerprint()
-
-    def content(entry: Entry) -> str | None:
-        return seeds.digest(entry.id) if entry.id in seeds else html_digest(entry.content_html)
-
-    digests = Digests(site, content, code, seeds.shown)
-    before = digests.outputs(specs)
+    digests = Digests(site, code_fingerprint())
+    before = digests.outputs(planned)
     kept = record.unchanged(before)
     wanted = [path for path in before if path not in kept]
     json_feeds = [path for path in wanted if path.rpartition("/")[2] == FILENAMES["json"]]
@@ -53,10 +53,10 @@ def publish(
     def load(ids: list[str]) -> Mapping[str, str]:
         return seeds.load(ids, partial(published_html, out, json_feeds))
 
-    files = render_outputs(specs, site, wanted, load, seeds.__contains__)
+    files = render_outputs(planned, site, wanted, resolve, load)
     report = write_tree(out, files, keep=kept, parallel=True, group=_writer_group)
     if None in before.values():  # seed entries rendered just now have a digest now
-        before = digests.outputs(specs)
+        before = digests.outputs(planned, seeds.fresh)
     record.record(before, wanted, report)
     return report
 

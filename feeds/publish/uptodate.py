@@ -51,10 +51,23 @@ def inputs_digest(
     sources: Iterable[Source],
     entries_version: int,
 ) -> str:
-    lines = [repr(settings), environment(), str(entries_version)]
-    lines += sorted(repr(source) for source in sources)
+    lines = _basis(settings, sources, entries_version)
     # A length before each name: no file name can pass for another name and its numbers.
     lines += [f"{len(a.name)}:{a.name}:{a.size}:{a.mtime_ns}" for a in articles]
+    return _digest(lines)
+
+
+def basis_digest(settings: Settings, sources: Iterable[Source], entries_version: int) -> str:
+    """The inputs but the seed files (merge/items.py keeps a build's items under it)."""
+    return _digest(["basis", *_basis(settings, sources, entries_version)])
+
+
+def _basis(settings: Settings, sources: Iterable[Source], entries_version: int) -> list[str]:
+    lines = [repr(settings), environment(), str(entries_version)]
+    return lines + sorted(repr(source) for source in sources)
+
+
+def _digest(lines: list[str]) -> str:
     text = "\n".join(lines)
     return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=20).hexdigest()
 

@@ -8,10 +8,11 @@ feeds.opml show no content, so a body edit leaves them alone. A file whose diges
 one recorded when it was written, and that is still on disk as written, is left alone:
 neither rendered nor read back (publish/outputs.py keeps the record).
 
-The digest of a seed entry's content is known without loading it (the article cache keeps
-it); a seed entry never rendered has none yet, so its feeds are rendered. Seed entries
-reach this stage without their HTML (merge/seeds.py): `render_outputs` loads it for the
-feeds it renders, and only for those.
+Digests are made of the light items of the entries (merge/items.py), which carry a digest
+of each entry's content: known without loading it (the article cache keeps it); a seed
+entry never rendered has none yet, so its feeds are rendered. `render_outputs` resolves
+whole entries for the feeds and pages it renders, and only for those, and loads the seed
+entries' HTML (merge/seeds.py) for the feed files among them.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ from feeds.model import Entry, FeedSpec
 from feeds.render.fragments import Fragments
 from feeds.render.index import INDEX, render_index, render_term_page
 from feeds.render.opml import OPML_FILE, render_opml
+from feeds.render.plan import PlannedFeed
 from feeds.render.site import FILENAMES, STYLESHEET, Site
 from feeds.render.stylesheet import stylesheet
 
-# A digest of part of an entry, known without digesting it: its HTML (None for a seed entry
-# not rendered yet), or every other field (the article cache's entry digest, or None).
-PartDigest = Callable[[Entry], str | None]
+# The entries of these ids, whole but for a seed's content (LoadContents gives it).
+Resolve = Callable[[Collection[str]], Mapping[str, Entry]]
 # The HTML of these seed entries (by id), made XML-safe (as content.xml_safe does the rest).
 LoadContents = Callable[[list[str]], Mapping[str, str]]
 
@@ -50,72 +51,40 @@ def code_fingerprint() -> str:
 
 
 class Digests:
-    """Digests of one build's outputs; entries are digested once, whatever feeds hold them.
+    """Digests of one build's outputs, made of its items' digests (no entry is read).
 
     A feed's files depend on its entries' content; its page (folder/index.html), the site's
     index.html and feeds.opml show no content, so their digests leave it out: a body edit
     re-renders the feeds holding the entry and none of the pages."""
 
-    def __init__(
-        self,
-        site: Site,
-        content: PartDigest,
-        code: str,
-        known: PartDigest = lambda entry: None,
-    ) -> None:
+    def __init__(self, site: Site, code: str) -> None:
         self.site = site
-        self.content = content
-        self.known = known
         self.base = _hash(code, site.title, site.base_url, *site.formats)
-        # entry id -> (entry, digest of every field but content_html)
-        self._shown: dict[str, tuple[Entry, str]] = {}
-        # entry id -> (entry, digest of its content, digest of the whole entry)
-        self._whole: dict[str, tuple[Entry, str, str]] = {}
-        # id(spec) -> (spec, digest of its page, digest of its feed or None), once known:
-        # `outputs` is called again after the entries without a content digest are
-        # rendered, and only their feeds need a new one.
-        self._feeds: dict[int, tuple[FeedSpec, str, str | None]] = {}
 
-    def shown(self, entry: Entry) -> str:
-        """A digest of everything of the entry but its content."""
-        known = self._shown.get(entry.id)
-        if known is not None and (known[0] is entry or known[0] == entry):
-            return known[1]
-        digest = self.known(entry) or _hash(*_fields(entry))
-        self._shown[entry.id] = (entry, digest)
-        return digest
-
-    def entry(self, entry: Entry) -> str | None:
-        """A digest of the whole entry; None while its content has no digest yet."""
-        content = self.content(entry)
-        if content is None:
-            return None
-        known = self._whole.get(entry.id)
-        if known is not None and known[0] is entry and known[1] == content:
-            return known[2]
-        digest = _hash(self.shown(entry), content)
-        self._whole[entry.id] = (entry, content, digest)
-        return digest
-
-    def feed(self, spec: FeedSpec) -> tuple[str, str | None]:
-        """(digest of the feed's page, digest of its feed files or None: render them)."""
-        known = self._feeds.get(id(spec))
-        if known is not None and known[0] is spec and known[2] is not None:
-            return known[1], known[2]
+    def feed(self, planned: PlannedFeed, fresh: Mapping[str, str]) -> tuple[str, str | None]:
+        """(digest of the feed's page, digest of its feed files or None: render them).
+        `fresh`: content digests newer than the items' (seed entries rendered just now)."""
+        spec = planned.spec
         fields = (spec.kind, spec.term, spec.folder, spec.title, str(spec.total))
-        page = _hash(self.base, *fields, *(self.shown(entry) for entry in spec.entries))
-        entries = [self.entry(entry) for entry in spec.entries]
-        digest = None if None in entries else _hash(self.base, *fields, *entries)  # type: ignore[arg-type]
-        self._feeds[id(spec)] = (spec, page, digest)
-        return page, digest
+        page = _hash(self.base, *fields, *[item.shown for item in planned.items])
+        if fresh:
+            contents = [fresh.get(item.id, item.content) for item in planned.items]
+        else:
+            contents = [item.content for item in planned.items]
+        if None in contents:
+            return page, None
+        return page, _hash(page, *contents)  # type: ignore[arg-type]
 
-    def outputs(self, specs: tuple[FeedSpec, ...]) -> dict[str, str | None]:
+    def outputs(
+        self, planned: tuple[PlannedFeed, ...], fresh: Mapping[str, str] | None = None
+    ) -> dict[str, str | None]:
         """Every output file (relative to out/) and its digest (None: render it)."""
         found: dict[str, str | None] = {}
         pages: list[str] = []
-        for spec in specs:
-            page, digest = self.feed(spec)
+        for feed in planned:
+            page, digest = self.feed(feed, fresh or {})
             pages.append(page)
+            spec = feed.spec
             for fmt in self.site.formats:
                 found[spec.path(FILENAMES[fmt])] = digest and _hash(digest, fmt)
             if spec.folder:
@@ -169,29 +138,45 @@ class LazyFiles(Mapping[str, bytes]):
 
 
 def render_outputs(
-    specs: tuple[FeedSpec, ...],
+    planned: tuple[PlannedFeed, ...],
     site: Site,
     wanted: Collection[str],
+    resolve: Resolve,
     load: LoadContents,
-    is_seed: Callable[[str], bool],
 ) -> LazyFiles:
-    """The `wanted` output files (a path twice is a PublishError), rendered when read."""
+    """The `wanted` output files (a path twice is a PublishError), rendered when read.
+    Entries are resolved for the feeds and pages rendered only, and the seed entries'
+    HTML loaded for the feed files rendered only (pages show no content)."""
     wanted = set(wanted)
-    to_render = [spec for spec in specs if _paths(spec, site) & wanted]
-    filled = _filled(to_render, site, load, is_seed)
-    uses = Counter(entry.id for spec in to_render for entry in spec.entries)
+    rendered = [feed for feed in planned if _feed_paths(feed.spec, site) & wanted]
+    pages = [feed for feed in planned if feed.spec.folder and feed.spec.path(INDEX) in wanted]
+    combined = [feed for feed in planned if feed.spec.kind == "all" and INDEX in wanted]
+    entries = resolve({item.id for feed in rendered + pages + combined for item in feed.items})
+    seeds = {item.id for feed in rendered for item in feed.items if item.seed is not None}
+    html = load(sorted(seeds))
+    filled = dict(entries)
+    filled.update((key, replace(entries[key], content_html=html[key])) for key in seeds)
+
+    def spec(feed: PlannedFeed, known: Mapping[str, Entry]) -> FeedSpec:
+        return replace(feed.spec, entries=tuple(known[item.id] for item in feed.items))
+
+    uses = Counter(item.id for feed in rendered for item in feed.items)
     fragments = Fragments(site, {key: count * len(site.formats) for key, count in uses.items()})
     files = LazyFiles()
-    for spec in to_render:
-        full = replace(spec, entries=tuple(filled.get(entry.id, entry) for entry in spec.entries))
+    for feed in rendered:
+        full = spec(feed, filled)
         for fmt in site.formats:
-            path = spec.path(FILENAMES[fmt])
+            path = full.path(FILENAMES[fmt])
             if path in wanted:
                 files.add(path, partial(fragments.render, full, fmt), partial(fragments.skip, full))
             else:
                 fragments.skip(full)
-        if spec.folder and spec.path(INDEX) in wanted:
-            files.add(spec.path(INDEX), partial(render_term_page, spec, site))
+    for feed in pages:
+        files.add(feed.spec.path(INDEX), partial(render_term_page, spec(feed, entries), site))
+    specs = tuple(
+        spec(feed, entries) if combined and feed.spec.kind == "all" else feed.spec
+        for feed in planned
+    )
     extras: dict[str, Callable[[], bytes]] = {
         INDEX: partial(render_index, specs, site),
         OPML_FILE: partial(render_opml, specs, site),
@@ -203,22 +188,14 @@ def render_outputs(
     return files
 
 
-def _filled(
-    specs: list[FeedSpec], site: Site, load: LoadContents, is_seed: Callable[[str], bool]
-) -> dict[str, Entry]:
-    """Seed entries of these feeds with their HTML."""
-    entries = {entry.id: entry for spec in specs for entry in spec.entries if is_seed(entry.id)}
-    html = load(sorted(entries))
-    return {
-        entry_id: replace(entry, content_html=html[entry_id]) for entry_id, entry in entries.items()
-    }
+def shown_digest(entry: Entry) -> str:
+    """A digest of everything of the entry but its content (merge/items.py Item.shown),
+    for an entry the article cache has not digested."""
+    return _hash(*_fields(entry))
 
 
-def _paths(spec: FeedSpec, site: Site) -> set[str]:
-    paths = {spec.path(FILENAMES[fmt]) for fmt in site.formats}
-    if spec.folder:
-        paths.add(spec.path(INDEX))
-    return paths
+def _feed_paths(spec: FeedSpec, site: Site) -> set[str]:
+    return {spec.path(FILENAMES[fmt]) for fmt in site.formats}
 
 
 def _fields(entry: Entry) -> tuple[str, ...]:

@@ -191,8 +191,7 @@ def _row(spec: FeedSpec, site: Site, here: str) -> FeedRow:
     page = relative(target, here or ".")
     page = "./" if page == "." else quote(page) + "/"
     name = spec.term if spec.term else "All entries"
-    updated = max((entry.updated for entry in spec.entries), default=None)
-    return FeedRow(spec, name, page, updated, _links(spec, site))
+    return FeedRow(spec, name, page, spec.newest, _links(spec, site))
 
 
 def _links(spec: FeedSpec, site: Site) -> tuple[FeedLink, ...]:

@@ -16,7 +16,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
+from feeds.merge.items import Item
 from feeds.model import Entry, FeedSpec
 from feeds.normalize.content import xml_clean, xml_safe
 from feeds.render.slugs import assign_slugs
@@ -53,8 +55,60 @@ def plan_feeds(
     """`safe`: whether an entry is known to be XML-safe already (the article cache's
     entries are: parse_article makes them so), which spares checking it."""
     ordered = newest_first(entry if safe(entry) else xml_safe(entry) for entry in entries)
+    feeds, slugs = _layout(ordered, site_title, limit, known_slugs)
+    specs = (
+        FeedSpec(kind, term, folder, title, tuple(members), total)
+        for kind, term, folder, title, members, total in feeds
+    )
+    return Plan(tuple(specs), slugs)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedFeed:
+    """A feed planned over items: its spec (without entries; `updated` set) and its items."""
+
+    spec: FeedSpec
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class ItemPlan:
+    feeds: tuple[PlannedFeed, ...]
+    slugs: dict[tuple[str, str], str]
+
+
+def plan_items(
+    items: Iterable[Item],
+    site_title: str,
+    limit: int,
+    known_slugs: Mapping[tuple[str, str], str] | None = None,
+) -> ItemPlan:
+    """plan_feeds over the light items of entries made XML-safe (merge/items.py): the
+    same feeds, the same members in the same order."""
+    ordered = sorted(items, key=lambda item: (item.published, item.updated, item.id), reverse=True)
+    feeds, slugs = _layout(ordered, site_title, limit, known_slugs)
+    planned = []
+    for kind, term, folder, title, members, total in feeds:
+        # The first of the newest, as max() over the entries' datetimes picks it.
+        newest = max(members, key=lambda item: item.updated).updated_at if members else None
+        spec = FeedSpec(kind, term, folder, title, (), total, newest)
+        planned.append(PlannedFeed(spec, tuple(members)))
+    return ItemPlan(tuple(planned), slugs)
+
+
+_T = TypeVar("_T", Entry, Item)
+# (kind, term, folder, title, the first `limit` members, members in all)
+_Feed = tuple[str, str, str, str, list[_T], int]
+
+
+def _layout(
+    ordered: list[_T],
+    site_title: str,
+    limit: int,
+    known_slugs: Mapping[tuple[str, str], str] | None,
+) -> tuple[list[_Feed[_T]], dict[tuple[str, str], str]]:
     site_title = xml_clean(site_title)
-    feeds = [FeedSpec("all", "", "", site_title, tuple(ordered[:limit]), len(ordered))]
+    feeds: list[_Feed[_T]] = [("all", "", "", site_title, ordered[:limit], len(ordered))]
     slugs: dict[tuple[str, str], str] = {}
     for kind, folder, attribute in KINDS:
         groups, names = _group(ordered, attribute)
@@ -65,15 +119,13 @@ def plan_feeds(
             slugs[(kind, key)] = assigned[key]
             title = f"{site_title} · {kind}: {names[key]}"
             folder_path = f"{folder}/{assigned[key]}"
-            feeds.append(
-                FeedSpec(kind, names[key], folder_path, title, tuple(members[:limit]), len(members))
-            )
-    return Plan(tuple(feeds), slugs)
+            feeds.append((kind, names[key], folder_path, title, members[:limit], len(members)))
+    return feeds, slugs
 
 
-def _group(ordered: list[Entry], attribute: str) -> tuple[dict[str, list[Entry]], dict[str, str]]:
+def _group(ordered: list[_T], attribute: str) -> tuple[dict[str, list[_T]], dict[str, str]]:
     """Entries per term key (each entry once per key, order kept) and each key's name."""
-    groups: dict[str, list[Entry]] = defaultdict(list)
+    groups: dict[str, list[_T]] = defaultdict(list)
     names: dict[str, str] = {}
     for entry in ordered:
         keys: set[str] = set()

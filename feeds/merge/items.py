@@ -1,0 +1,193 @@
+"""The merged entries of the last build, light: of each entry only what planning and
+digesting a build need (id, dates, terms, digests), kept in the store between builds.
+
+A build after a few seed edits (merge/patch.py) takes the last build's items, replaces
+those of the edited articles, and plans and digests without decoding the other 10,000
+entries; only the feeds it renders get their entries in full. Seed entries come back from
+the article cache; the others (upstream entries, and seed entries merged with upstream
+copies) are kept here whole, as they were published.
+
+The table holds the items of one `basis` (everything but the seed files a build depends
+on: settings, code, stored upstream entries, sources). A build drops the basis before it
+changes anything and records it again once its items are saved: a build cut short leaves
+no items a later build could take for current.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import NamedTuple
+
+from feeds.merge.store import Store
+from feeds.model import Entry
+from feeds.normalize import stored
+
+TABLE = """CREATE TABLE IF NOT EXISTS build_items (
+    id TEXT PRIMARY KEY, seed TEXT, merged INTEGER NOT NULL, published INTEGER NOT NULL,
+    updated INTEGER NOT NULL, stamp TEXT NOT NULL, tags TEXT NOT NULL,
+    categories TEXT NOT NULL, shown TEXT NOT NULL, content TEXT, entry TEXT, html TEXT)"""
+META = "CREATE TABLE IF NOT EXISTS build_items_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+_COLUMNS = "id, seed, merged, published, updated, stamp, tags, categories, shown, content"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class Item(NamedTuple):
+    """One merged entry as the planner and the digests see it (a tuple: a build makes
+    one for each of tens of thousands of entries, and a frozen dataclass is slower)."""
+
+    id: str
+    published: int  # microseconds since 1970 (UTC): sorts as the datetimes do
+    updated: int
+    stamp: str  # `updated` in ISO 8601 with its offset: pages and feeds.opml show it
+    tags: tuple[str, ...]
+    categories: tuple[str, ...]
+    shown: str  # a digest of every field but the content
+    content: str | None  # a digest of the content; None: a seed entry not rendered yet
+    seed: str | None  # the article's name (seeds/), when the entry is a seed's
+    merged: bool  # made of more than one copy of the article (merge/dedupe.py)
+
+    @property
+    def updated_at(self) -> datetime:
+        return datetime.fromisoformat(self.stamp)
+
+    @property
+    def whole(self) -> bool:
+        """Whether the store keeps the whole entry here (it is not a seed's as parsed)."""
+        return self.seed is None or self.merged
+
+
+def micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def item_of(entry: Entry, shown: str, content: str | None, seed: str | None, merged: bool) -> Item:
+    return Item(
+        entry.id,
+        micros(entry.published),
+        micros(entry.updated),
+        entry.updated.isoformat(),
+        entry.tags,
+        entry.categories,
+        shown,
+        content,
+        seed,
+        merged,
+    )
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What the last build left: its items by id, and its counts."""
+
+    items: dict[str, Item]  # whatever the table holds, current or not
+    current: bool  # whether they are the last build's, under the same basis
+    upstream: int  # stored upstream entries it merged in
+    rejected_ids: bool  # whether it rejected an article for another's id
+
+
+class ItemTable:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        with store.transaction() as db:
+            db.execute(TABLE)
+            db.execute(META)
+
+    def take(self, basis: str) -> Kept:
+        """The items the table holds, current when the last build's basis was `basis`; the
+        basis is dropped (see the top): `save` records the next one."""
+        with self.store.transaction() as db:
+            meta = dict(db.execute("SELECT key, value FROM build_items_meta").fetchall())
+            db.execute("DELETE FROM build_items_meta")
+            rows = db.execute(f"SELECT {_COLUMNS} FROM build_items").fetchall()  # noqa: S608
+        # One json.loads for every row's terms.
+        terms = json.loads("[" + ",".join(f"[{row[6]},{row[7]}]" for row in rows) + "]")
+        items = {
+            row[0]: Item(
+                row[0], row[3], row[4], row[5], tuple(tags), tuple(categories), row[8], row[9],
+                row[1], bool(row[2]),
+            )
+            for row, (tags, categories) in zip(rows, terms, strict=True)
+        }  # fmt: skip
+        current = meta.get("basis") == basis
+        upstream = int(meta.get("upstream", "0"))
+        return Kept(items, current, upstream, meta.get("rejected_ids") == "1")
+
+    def save(
+        self,
+        basis: str,
+        items: Mapping[str, Item],
+        before: Mapping[str, Item],
+        entries: Mapping[str, Entry],
+        zone: tzinfo,
+        *,
+        upstream: int,
+        rejected_ids: bool,
+    ) -> None:
+        """Keep `items` (the table held `before`): only the differences are written.
+        `entries`: the whole entries of the items that need them (Item.whole), unless only
+        their content digest changed."""
+        zone_key = getattr(zone, "key", None)
+        gone = [(entry_id,) for entry_id in before if entry_id not in items]
+        changed = [item for entry_id, item in items.items() if before.get(entry_id) != item]
+        rows = []
+        for item in changed:
+            entry = entries.get(item.id) if item.whole else None
+            text = stored.encode(entry, zone_key) if entry is not None else None
+            html = entry.content_html if entry is not None and item.seed is None else None
+            rows.append((*_row(item), text, html))
+        meta = {"basis": basis, "upstream": str(upstream), "rejected_ids": str(int(rejected_ids))}
+        with self.store.transaction() as db:
+            db.executemany("DELETE FROM build_items WHERE id = ?", gone)
+            # A whole item whose entry was not passed kept it: only its content digest
+            # changed (a seed's HTML rendered for the first time).
+            db.executemany(
+                f"INSERT INTO build_items ({_COLUMNS}, entry, html) "  # noqa: S608
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "seed = excluded.seed, merged = excluded.merged, "
+                "published = excluded.published, updated = excluded.updated, "
+                "stamp = excluded.stamp, tags = excluded.tags, "
+                "categories = excluded.categories, shown = excluded.shown, "
+                "content = excluded.content, "
+                "entry = CASE WHEN excluded.seed IS NOT NULL AND NOT excluded.merged THEN NULL "
+                "ELSE coalesce(excluded.entry, entry) END, "
+                "html = CASE WHEN excluded.seed IS NOT NULL THEN NULL "
+                "ELSE coalesce(excluded.html, html) END",
+                rows,
+            )
+            db.executemany("INSERT OR REPLACE INTO build_items_meta VALUES (?, ?)", meta.items())
+
+    def entries(self, ids: Iterable[str], zone: tzinfo) -> dict[str, Entry]:
+        """The whole entries kept for these items (a seed's merged entry without content)."""
+        found: dict[str, Entry] = {}
+        with self.store.guarded() as db:
+            for entry_id in ids:
+                row = db.execute(
+                    "SELECT entry, html FROM build_items WHERE id = ?", (entry_id,)
+                ).fetchone()
+                if row is not None and row[0] is not None:
+                    (entry,) = stored.decode([row[0]], zone)
+                    found[entry_id] = _with_html(entry, row[1])
+        return found
+
+
+def _with_html(entry: Entry, html: str | None) -> Entry:
+    return replace(entry, content_html=html) if html else entry
+
+
+def _row(item: Item) -> tuple[object, ...]:
+    return (
+        item.id,
+        item.seed,
+        int(item.merged),
+        item.published,
+        item.updated,
+        item.stamp,
+        json.dumps(item.tags, ensure_ascii=False),
+        json.dumps(item.categories, ensure_ascii=False),
+        item.shown,
+        item.content,
+    )
