@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,19 @@ def test_editing_an_article_keeps_its_id_and_bumps_updated(work: Path) -> None:
     assert item["date_published"] == "2025-02-13T06:56:17+08:00"
     assert item["date_modified"] == "2025-02-20T05:20:00+08:00"
     assert "One more line." in item["content_html"]
+
+
+def test_compiled_templates_are_kept_beside_the_store_and_a_broken_one_is_compiled_again(
+    work: Path,
+) -> None:
+    assert run_feeds(work, "build").returncode == 0
+    (folder,) = (work / "state").glob("templates-*")
+    compiled = sorted(folder.iterdir())
+    assert len(compiled) >= 3  # index.html, term.html, macros.html, base.html
+    for path in compiled:
+        path.write_bytes(b"not a compiled template")
+    shutil.rmtree(work / "out")
+    result = run_feeds(work, "build")
+    assert result.returncode == 0, result.stderr
+    assert read_tree(work / "out") == read_tree(GOLDEN)
+    assert all(path.read_bytes() != b"not a compiled template" for path in compiled)

@@ -20,6 +20,7 @@ from feeds.merge.store import Store
 from feeds.publish.record import OutputRecord
 from feeds.publish.write import WriteReport, safe_path, write_tree
 from feeds.render.incremental import Digests, Resolve, code_fingerprint, render_outputs
+from feeds.render.index import keep_compiled
 from feeds.render.plan import PlannedFeed
 from feeds.render.site import FILENAMES, Site
 
@@ -44,6 +45,7 @@ def publish(
     """Render the outputs that changed, write them, keep the others, record the digests.
     Seed entries rendered for the first time get a content digest (SeedContents.fresh)."""
     record = OutputRecord(store, out)
+    keep_compiled(store.path.parent)
     digests = Digests(site, code_fingerprint())
     before = digests.outputs(planned)
     kept = record.unchanged(before)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from feeds.model import FeedSpec
+from feeds.render.fragments import rfc822
 from feeds.render.site import EMPTY_FEED_DATE, Site
 
 OPML_FILE = "feeds.opml"
@@ -25,9 +26,7 @@ def render_opml(feeds: tuple[FeedSpec, ...], site: Site) -> bytes:
     ET.SubElement(head, "title").text = site.title
     dates = [newest for spec in feeds if (newest := spec.newest) is not None]
     newest = max(dates, default=EMPTY_FEED_DATE)
-    from email.utils import format_datetime  # here: it takes 20 ms to import (socket...)
-
-    ET.SubElement(head, "dateCreated").text = format_datetime(newest)
+    ET.SubElement(head, "dateCreated").text = rfc822(newest)
     body = ET.SubElement(root, "body")
     for spec in feeds:
         if spec.kind == "all":

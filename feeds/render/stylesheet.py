@@ -6,10 +6,11 @@ It is a fixed file shipped with the package, copied to out/ by every build so th
 
 from __future__ import annotations
 
-from importlib.resources import files
+from pathlib import Path
 
 from feeds.render.site import STYLESHEET
 
 
 def stylesheet() -> bytes:
-    return files("feeds.render").joinpath(STYLESHEET).read_bytes()
+    # Beside this module (not importlib.resources: 10 ms to import, for one read).
+    return Path(__file__).with_name(STYLESHEET).read_bytes()
