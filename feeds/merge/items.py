@@ -15,7 +15,6 @@ no items a later build could take for current.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -25,12 +24,15 @@ from feeds.merge.store import Store
 from feeds.model import Entry
 from feeds.normalize import stored
 
+# Columns in Item's order; terms joined by \x1f, which XML-safe text never holds (NULL: no
+# terms at all). The whole entry (and an upstream entry's HTML) only for Item.whole.
 TABLE = """CREATE TABLE IF NOT EXISTS build_items (
-    id TEXT PRIMARY KEY, seed TEXT, merged INTEGER NOT NULL, published INTEGER NOT NULL,
-    updated INTEGER NOT NULL, stamp TEXT NOT NULL, tags TEXT NOT NULL,
-    categories TEXT NOT NULL, shown TEXT NOT NULL, content TEXT, entry TEXT, html TEXT)"""
+    id TEXT PRIMARY KEY, published INTEGER NOT NULL, updated INTEGER NOT NULL,
+    stamp TEXT NOT NULL, tags TEXT, categories TEXT, shown TEXT NOT NULL, content TEXT,
+    seed TEXT, merged INTEGER NOT NULL, entry TEXT, html TEXT)"""
 META = "CREATE TABLE IF NOT EXISTS build_items_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-_COLUMNS = "id, seed, merged, published, updated, stamp, tags, categories, shown, content"
+_COLUMNS = "id, published, updated, stamp, tags, categories, shown, content, seed, merged"
+_SEPARATOR = "\x1f"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -93,24 +95,31 @@ class ItemTable:
     def __init__(self, store: Store) -> None:
         self.store = store
         with store.transaction() as db:
-            db.execute(TABLE)
             db.execute(META)
+            row = db.execute("SELECT value FROM build_items_meta WHERE key = 'table'").fetchone()
+            if row is None or row[0] != TABLE:  # never migrated: made again
+                db.execute("DROP TABLE IF EXISTS build_items")
+                db.execute("DELETE FROM build_items_meta")
+                db.execute("INSERT INTO build_items_meta VALUES ('table', ?)", (TABLE,))
+            db.execute(TABLE)
 
     def take(self, basis: str) -> Kept:
         """The items the table holds, current when the last build's basis was `basis`; the
         basis is dropped (see the top): `save` records the next one."""
         with self.store.transaction() as db:
             meta = dict(db.execute("SELECT key, value FROM build_items_meta").fetchall())
-            db.execute("DELETE FROM build_items_meta")
+            db.execute("DELETE FROM build_items_meta WHERE key = 'basis'")
             rows = db.execute(f"SELECT {_COLUMNS} FROM build_items").fetchall()  # noqa: S608
-        # One json.loads for every row's terms.
-        terms = json.loads("[" + ",".join(f"[{row[6]},{row[7]}]" for row in rows) + "]")
+        make, split = Item._make, _SEPARATOR
         items = {
-            row[0]: Item(
-                row[0], row[3], row[4], row[5], tuple(tags), tuple(categories), row[8], row[9],
-                row[1], bool(row[2]),
-            )
-            for row, (tags, categories) in zip(rows, terms, strict=True)
+            row[0]: make((
+                *row[:4],
+                () if row[4] is None else tuple(row[4].split(split)),
+                () if row[5] is None else tuple(row[5].split(split)),
+                *row[6:9],
+                row[9] != 0,
+            ))
+            for row in rows
         }  # fmt: skip
         current = meta.get("basis") == basis
         upstream = int(meta.get("upstream", "0"))
@@ -179,15 +188,6 @@ def _with_html(entry: Entry, html: str | None) -> Entry:
 
 
 def _row(item: Item) -> tuple[object, ...]:
-    return (
-        item.id,
-        item.seed,
-        int(item.merged),
-        item.published,
-        item.updated,
-        item.stamp,
-        json.dumps(item.tags, ensure_ascii=False),
-        json.dumps(item.categories, ensure_ascii=False),
-        item.shown,
-        item.content,
-    )
+    tags = _SEPARATOR.join(item.tags) if item.tags else None
+    categories = _SEPARATOR.join(item.categories) if item.categories else None
+    return (*item[:4], tags, categories, *item[6:9], int(item.merged))

@@ -126,15 +126,19 @@ def _layout(
 def _group(ordered: list[_T], attribute: str) -> tuple[dict[str, list[_T]], dict[str, str]]:
     """Entries per term key (each entry once per key, order kept) and each key's name."""
     groups: dict[str, list[_T]] = defaultdict(list)
-    names: dict[str, str] = {}
+    # Each distinct list of terms is keyed once: entries share many (a source's tags).
+    keyed: dict[tuple[str, ...], tuple[str, ...]] = {}
     for entry in ordered:
-        keys: set[str] = set()
-        for term in getattr(entry, attribute):
+        terms = getattr(entry, attribute)
+        keys = keyed.get(terms)
+        if keys is None:
+            keys = keyed[terms] = tuple(dict.fromkeys(k for t in terms if (k := term_key(t))))
+        for key in keys:
+            groups[key].append(entry)
+    names: dict[str, str] = {}
+    for terms in keyed:
+        for term in terms:
             key = term_key(term)
-            if not key:
-                continue
-            names[key] = min(names.get(key, term), term)
-            if key not in keys:
-                keys.add(key)
-                groups[key].append(entry)
+            if key:
+                names[key] = min(names.get(key, term), term)
     return groups, names

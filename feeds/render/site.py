@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 from feeds import __version__
@@ -31,7 +32,7 @@ class Site:
         return urlsplit(self.base_url).hostname or "localhost"
 
     def url(self, path: str) -> str:
-        return self.base_url + quote(path)
+        return self.base_url + _quoted(path)
 
     def feed_id(self, spec: FeedSpec) -> str:
         # From the folder, not the term: slugs are URL-safe, so the id is a canonical tag:
@@ -54,6 +55,12 @@ class Site:
 
 
 GENERATOR_VERSION = __version__
+
+
+@lru_cache(maxsize=8192)
+def _quoted(path: str) -> str:
+    # Cached: the site's index.html and feeds.opml both link every feed of a build.
+    return quote(path)
 
 
 def content_html(entry: Entry) -> str:
