@@ -60,6 +60,9 @@ class Digests:
     def __init__(self, site: Site, code: str) -> None:
         self.site = site
         self.base = _hash(code, site.title, site.base_url, *site.formats)
+        # The last call's feeds and their digests: a second call (after the entries
+        # without a content digest were rendered) digests again only the feeds that had none.
+        self._last: tuple[tuple[PlannedFeed, ...], list[tuple[str, str | None]]] = ((), [])
 
     def feed(self, planned: PlannedFeed, fresh: Mapping[str, str]) -> tuple[str, str | None]:
         """(digest of the feed's page, digest of its feed files or None: render them).
@@ -81,8 +84,14 @@ class Digests:
         """Every output file (relative to out/) and its digest (None: render it)."""
         found: dict[str, str | None] = {}
         pages: list[str] = []
-        for feed in planned:
-            page, digest = self.feed(feed, fresh or {})
+        last = self._last[1] if self._last[0] is planned else []
+        done = []
+        for index, feed in enumerate(planned):
+            if last and last[index][1] is not None:
+                page, digest = last[index]
+            else:
+                page, digest = self.feed(feed, fresh or {})
+            done.append((page, digest))
             pages.append(page)
             spec = feed.spec
             for fmt in self.site.formats:
@@ -93,6 +102,7 @@ class Digests:
         found[INDEX] = _hash(whole, INDEX)
         found[OPML_FILE] = _hash(whole, OPML_FILE)
         found[STYLESHEET] = _hash(self.base, STYLESHEET)
+        self._last = (planned, done)
         return found
 
 

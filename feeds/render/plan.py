@@ -126,19 +126,18 @@ def _layout(
 def _group(ordered: list[_T], attribute: str) -> tuple[dict[str, list[_T]], dict[str, str]]:
     """Entries per term key (each entry once per key, order kept) and each key's name."""
     groups: dict[str, list[_T]] = defaultdict(list)
-    # Each distinct list of terms is keyed once: entries share many (a source's tags).
-    keyed: dict[tuple[str, ...], tuple[str, ...]] = {}
+    keys: dict[str, str] = {}  # term -> its key: a corpus spells a few hundred terms
     for entry in ordered:
-        terms = getattr(entry, attribute)
-        keys = keyed.get(terms)
-        if keys is None:
-            keys = keyed[terms] = tuple(dict.fromkeys(k for t in terms if (k := term_key(t))))
-        for key in keys:
-            groups[key].append(entry)
-    names: dict[str, str] = {}
-    for terms in keyed:
-        for term in terms:
-            key = term_key(term)
+        for term in getattr(entry, attribute):
+            key = keys.get(term)
+            if key is None:
+                key = keys[term] = term_key(term)
             if key:
-                names[key] = min(names.get(key, term), term)
+                members = groups[key]
+                if not members or members[-1] is not entry:  # two spellings of one term
+                    members.append(entry)
+    names: dict[str, str] = {}
+    for term, key in keys.items():
+        if key:
+            names[key] = min(names.get(key, term), term)
     return groups, names
