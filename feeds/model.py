@@ -39,6 +39,11 @@ class Entry:
     def is_seed(self) -> bool:
         return self.origin.startswith("seed:")
 
+    def __reduce__(self) -> tuple[type[Entry], tuple[object, ...]]:
+        # Pickled as its constructor's arguments: parse workers send back tens of
+        # thousands, and a frozen dataclass's default unpickling is Python code per field.
+        return Entry, tuple(getattr(self, name) for name in self.__slots__)
+
 
 @dataclass(frozen=True, slots=True)
 class FeedSpec:

@@ -23,11 +23,16 @@ class ProgressBar:
         self.stream = stream if stream is not None else sys.stderr
         self.threshold = threshold
         self.bar: tqdm[Never] | None = None
+        self.tty: bool | None = None  # asked once: isatty() is a system call
 
     def __call__(self, done: int, total: int) -> None:
         bar = self.bar
         if bar is None:
-            if total <= self.threshold or not self.stream.isatty():
+            if total <= self.threshold:
+                return
+            if self.tty is None:
+                self.tty = self.stream.isatty()
+            if not self.tty:
                 return
             from tqdm import tqdm  # here: most builds show no bar, and tqdm takes 20 ms to load
 

@@ -7,6 +7,9 @@ without content); `render_bodies` reads the chosen files again and renders their
 refusing a file whose bytes no longer match the digest of the first pass. Bodies are never
 held between the passes, so memory stays flat however large seeds/ grows.
 
+Jobs and results are tuples (NamedTuple): they cross process boundaries by the
+thousand, and a frozen dataclass pickles through Python-level code in the parent.
+
 Workers are forked when the process has a single thread (the CLI), and come from a fork
 server otherwise (the daemon has threads, and forking them is unsafe).
 """
@@ -15,8 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 import frontmatter
@@ -37,8 +39,7 @@ Job = TypeVar("Job")
 Result = TypeVar("Result")
 
 
-@dataclass(frozen=True, slots=True)
-class ParseJob:
+class ParseJob(NamedTuple):
     name: str  # relative to seeds/
     path: str
     mtime_ns: int
@@ -46,8 +47,7 @@ class ParseJob:
     timezone: str
 
 
-@dataclass(frozen=True, slots=True)
-class Parsed:
+class Parsed(NamedTuple):
     name: str
     size: int
     mtime_ns: int
@@ -62,16 +62,14 @@ class Parsed:
         return ArticleError(*self.problem) if self.problem else None
 
 
-@dataclass(frozen=True, slots=True)
-class RenderJob:
+class RenderJob(NamedTuple):
     name: str
     path: str
     digest: str  # what parse_articles saw
     base: str | None  # the entry's link, against which relative URLs resolve
 
 
-@dataclass(frozen=True, slots=True)
-class Rendered:
+class Rendered(NamedTuple):
     name: str
     html: str | None  # None: the file changed since it was parsed (or vanished)
     digest: str | None = None  # html_digest of `html`
