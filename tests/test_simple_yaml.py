@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.normalize.simple_yaml import load_simple
+from feeds.normalize.simple_yaml import _load_common, _load_general, load_simple
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,6 +62,10 @@ def test_it_reads_what_pyyaml_reads_or_declines(text: str) -> None:
     simple = load_simple(text)
     if simple is not None:
         assert repr(simple) == repr(reference(text))
+    # The one-scan reading of common lines reads as the general one, or leaves it the text.
+    common = _load_common(text)
+    if common is not None:
+        assert repr(common) == repr(_load_general(text))
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "seeds").glob("*.txt")), ids=lambda p: p.name)

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 import frontmatter
@@ -164,11 +165,18 @@ def _terms(name: str, meta: dict[str, Any], key: str) -> tuple[str, ...]:
     # One spelling per term ("Nvidia", "NVIDIA" are one tag, as in plan.term_key): the first.
     seen: dict[str, str] = {}
     for item in items:
-        text = " ".join(xml_clean(str(item)).split()) if item is not None else ""
-        key = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-        if key:
-            seen.setdefault(key, text)
+        if item is not None:
+            text, key = _spelling(str(item))
+            if key:
+                seen.setdefault(key, text)
     return tuple(seen.values())
+
+
+@lru_cache(maxsize=4096)
+def _spelling(item: str) -> tuple[str, str]:
+    """(the term as published, its key); cached: articles spell the same terms again."""
+    text = " ".join(xml_clean(item).split())
+    return text, " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _language(value: object) -> str | None:
@@ -186,10 +194,13 @@ def _thumbnail(value: object) -> str | None:
 
 
 def _trailing_link(body: str) -> tuple[str | None, str | None]:
-    lines = body.rstrip().splitlines()
-    if not lines:
+    text = body.rstrip()
+    if not text:
         return None, None
-    match = _TRAILING_LINK.match(lines[-1].strip())
+    # The last of text.splitlines(), without splitting the whole body: it lies after the
+    # last "\n", and within that, after any other line boundary splitlines() knows.
+    last = text[text.rfind("\n") + 1 :].splitlines()[-1]
+    match = _TRAILING_LINK.match(last.strip())
     if not match:
         return None, None
     url = match.group(2)
