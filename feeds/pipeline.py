@@ -237,14 +237,14 @@ def _build_all(
     if patched is not None:
         items, contents, resolve = patched.items, patched.contents, patched.resolve
         report.upstream, report.patched = kept.upstream, True
-        rejected_ids = False
+        same_ids = False
         whole: Mapping[str, Entry] = {}
     else:
         items, contents, whole = _merged_items(
             settings, state, report, articles, names, strict, progress
         )
         resolve = partial(_pick, whole)
-        rejected_ids = contents.same_ids
+        same_ids = contents.same_ids
     plan = plan_items(items.values(), settings.title, settings.limit, state.known_slugs())
     report.feeds = tuple(feed.spec for feed in plan.feeds)
     # Renders and writes only the files whose digest changed (the fast path of
@@ -260,7 +260,7 @@ def _build_all(
         whole,
         settings.zone,
         upstream=report.upstream,
-        rejected_ids=rejected_ids,
+        same_ids=same_ids,
     )
 
 
@@ -277,10 +277,8 @@ def _merged_items(
     upstream entry, merged; their items, and the entries by id."""
     # local: see the top
     from feeds.merge.dedupe import merge_traced
-    from feeds.merge.items import item_of
+    from feeds.merge.items import items_of
     from feeds.merge.seeds import read_seeds_cached
-    from feeds.normalize.content import html_digest, xml_safe
-    from feeds.render.incremental import shown_digest
 
     # Seed entries come without their HTML: publish loads it for the feeds it renders.
     entries, contents = read_seeds_cached(
@@ -289,24 +287,7 @@ def _merged_items(
     upstream = state.entries(sources)
     report.upstream = len(upstream)
     merged, copies = merge_traced(entries, upstream)
-    items: dict[str, Item] = {}
-    by_id: dict[str, Entry] = {}
-    for entry in merged:
-        seed = contents.seeds.get(entry.id)
-        if seed is not None and seed.row.entry is entry:  # as cached: XML-safe, digested
-            shown = seed.row.entry_digest or shown_digest(entry)
-            safe = entry
-        else:
-            # Every text of every entry is made XML-safe, the one point all renderers
-            # share: one control character from an upstream would make lxml refuse the feed.
-            safe = xml_safe(entry)
-            shown = shown_digest(safe)
-        if seed is not None:
-            item = item_of(safe, shown, seed.row.html_digest, seed.row.name, entry.id in copies)
-        else:
-            item = item_of(safe, shown, html_digest(safe.content_html), None, entry.id in copies)
-        items[entry.id] = item
-        by_id[entry.id] = safe
+    items, by_id = items_of(merged, copies, contents)
     return items, contents, by_id
 
 

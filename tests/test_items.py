@@ -88,17 +88,15 @@ def test_items_come_back_as_kept_for_their_basis_only(tmp_path: Path) -> None:
     }
     with Store.open(tmp_path / "state.db") as store:
         table = ItemTable(store)
-        table.save(
-            "basis-1", items, {}, {upstream.id: upstream}, ZONE, upstream=1, rejected_ids=False
-        )
+        table.save("basis-1", items, {}, {upstream.id: upstream}, ZONE, upstream=1, same_ids=False)
         kept = ItemTable(store).take("basis-1")
-        assert kept.current and kept.upstream == 1 and not kept.rejected_ids
+        assert kept.current and kept.upstream == 1 and not kept.same_ids
         assert kept.items == items
         assert ItemTable(store).take("basis-1").current is False  # taking drops the basis
         assert table.entries([upstream.id, seed.id], ZONE) == {upstream.id: upstream}
         # Only the differences are written; an item that is gone is gone.
         fewer = {seed.id: items[seed.id]._replace(content="c2")}
-        table.save("basis-2", fewer, kept.items, {}, ZONE, upstream=0, rejected_ids=True)
+        table.save("basis-2", fewer, kept.items, {}, ZONE, upstream=0, same_ids=True)
         again = ItemTable(store).take("basis-2")
-        assert again.current and again.rejected_ids and again.items == fewer
+        assert again.current and again.same_ids and again.items == fewer
         assert not ItemTable(store).take("basis-1").current

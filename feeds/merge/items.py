@@ -15,14 +15,19 @@ no items a later build could take for current.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import hashlib
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from feeds.merge.store import Store
 from feeds.model import Entry
 from feeds.normalize import stored
+from feeds.normalize.content import html_digest, xml_safe
+
+if TYPE_CHECKING:
+    from feeds.merge.seeds import SeedContents
 
 # Columns in Item's order; terms joined by \x1f, which XML-safe text never holds (NULL: no
 # terms at all). The whole entry (and an upstream entry's HTML) only for Item.whole.
@@ -62,6 +67,52 @@ class Item(NamedTuple):
         return self.seed is None or self.merged
 
 
+def items_of(
+    merged: Iterable[Entry], copies: Collection[str], seeds: SeedContents
+) -> tuple[dict[str, Item], dict[str, Entry]]:
+    """The items of merged entries (merge/dedupe.py merge_traced: `copies` are the ids of
+    those made of several), and the entries by id, every one made XML-safe: the one point
+    all renderers share (one control character from an upstream would make lxml refuse a
+    whole feed). A seed's entry as the article cache holds it is safe and digested already."""
+    items: dict[str, Item] = {}
+    entries: dict[str, Entry] = {}
+    for entry in merged:
+        seed = seeds.seeds.get(entry.id)
+        if seed is not None and seed.row.entry is entry:
+            safe, shown = entry, seed.row.entry_digest or shown_digest(entry)
+        else:
+            safe = xml_safe(entry)
+            shown = shown_digest(safe)
+        if seed is not None:  # the seed won its group: its HTML is the entry's
+            item = item_of(safe, shown, seed.row.html_digest, seed.row.name, entry.id in copies)
+        else:
+            item = item_of(safe, shown, html_digest(safe.content_html), None, entry.id in copies)
+        items[entry.id] = item
+        entries[entry.id] = safe
+    return items, entries
+
+
+def shown_digest(entry: Entry) -> str:
+    """A digest of every field of an entry but its content (Item.shown), for an entry the
+    article cache has not digested."""
+    fields = (
+        entry.id,
+        entry.title,
+        entry.published.isoformat(),
+        entry.updated.isoformat(),
+        repr(entry.summary),
+        repr(entry.link),
+        repr(entry.categories),
+        repr(entry.tags),
+        repr(entry.language),
+        repr(entry.thumbnail),
+        repr(entry.source_name),
+        entry.origin,
+    )
+    text = "\x00".join(fields).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
 def micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
@@ -88,7 +139,7 @@ class Kept:
     items: dict[str, Item]  # whatever the table holds, current or not
     current: bool  # whether they are the last build's, under the same basis
     upstream: int  # stored upstream entries it merged in
-    rejected_ids: bool  # whether it rejected an article for another's id
+    same_ids: bool  # whether it rejected an article for another's id
 
 
 class ItemTable:
@@ -123,7 +174,7 @@ class ItemTable:
         }  # fmt: skip
         current = meta.get("basis") == basis
         upstream = int(meta.get("upstream", "0"))
-        return Kept(items, current, upstream, meta.get("rejected_ids") == "1")
+        return Kept(items, current, upstream, meta.get("same_ids") == "1")
 
     def save(
         self,
@@ -134,7 +185,7 @@ class ItemTable:
         zone: tzinfo,
         *,
         upstream: int,
-        rejected_ids: bool,
+        same_ids: bool,
     ) -> None:
         """Keep `items` (the table held `before`): only the differences are written.
         `entries`: the whole entries of the items that need them (Item.whole), unless only
@@ -148,7 +199,7 @@ class ItemTable:
             text = stored.encode(entry, zone_key) if entry is not None else None
             html = entry.content_html if entry is not None and item.seed is None else None
             rows.append((*_row(item), text, html))
-        meta = {"basis": basis, "upstream": str(upstream), "rejected_ids": str(int(rejected_ids))}
+        meta = {"basis": basis, "upstream": str(upstream), "same_ids": str(int(same_ids))}
         with self.store.transaction() as db:
             db.executemany("DELETE FROM build_items WHERE id = ?", gone)
             # A whole item whose entry was not passed kept it: only its content digest

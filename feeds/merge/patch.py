@@ -49,7 +49,7 @@ def patch_items(
 ) -> Patched | None:
     """The items of this build from the last build's (`kept`, current), or None.
     `upstream`: the enabled sources, whose stored entries the items include."""
-    if not kept.current or kept.rejected_ids:
+    if not kept.current or kept.same_ids:
         return None
     cache = ArticleCache(store, fingerprint(settings.base_url, settings.timezone), settings.zone)
     stamps = cache.stamps()

@@ -198,31 +198,8 @@ def render_outputs(
     return files
 
 
-def shown_digest(entry: Entry) -> str:
-    """A digest of everything of the entry but its content (merge/items.py Item.shown),
-    for an entry the article cache has not digested."""
-    return _hash(*_fields(entry))
-
-
 def _feed_paths(spec: FeedSpec, site: Site) -> set[str]:
     return {spec.path(FILENAMES[fmt]) for fmt in site.formats}
-
-
-def _fields(entry: Entry) -> tuple[str, ...]:
-    return (
-        entry.id,
-        entry.title,
-        entry.published.isoformat(),
-        entry.updated.isoformat(),
-        repr(entry.summary),
-        repr(entry.link),
-        repr(entry.categories),
-        repr(entry.tags),
-        repr(entry.language),
-        repr(entry.thumbnail),
-        repr(entry.source_name),
-        entry.origin,
-    )
 
 
 def _hash(*parts: str) -> str:

@@ -4,9 +4,10 @@ Terms that differ only in case, width or spacing ("Nvidia", "NVIDIA") are one te
 Hugo; the first spelling in sorted order names it. An entry carrying both spellings is in
 that term's feed once.
 
-Every text of every entry is made XML-safe here, the one point all renderers share: one
-control character from an upstream would otherwise make lxml refuse the whole feed
-(entries the caller knows to be safe already are not checked again).
+Every text of every entry is made XML-safe before it is planned: plan_feeds does it (entries
+the caller knows to be safe already are not checked again); plan_items takes the items of
+safe entries (merge/items.py items_of), as a build does: one control character from an
+upstream would otherwise make lxml refuse the whole feed.
 """
 
 from __future__ import annotations
