@@ -100,3 +100,16 @@ def test_items_come_back_as_kept_for_their_basis_only(tmp_path: Path) -> None:
         again = ItemTable(store).take("basis-2")
         assert again.current and again.same_ids and again.items == fewer
         assert not ItemTable(store).take("basis-1").current
+
+
+def test_a_table_of_another_shape_is_made_again(tmp_path: Path) -> None:
+    """Items are never migrated: a store written by an earlier shape of the table (another
+    column order, say) gets a new, empty table and goes the whole way once."""
+    with Store.open(tmp_path / "state.db") as store:
+        with store.transaction() as db:
+            db.execute("CREATE TABLE build_items (id TEXT PRIMARY KEY, tags TEXT)")
+            db.execute("INSERT INTO build_items VALUES ('x', '[\"AI\"]')")
+            db.execute("CREATE TABLE build_items_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.execute("INSERT INTO build_items_meta VALUES ('basis', 'b')")
+        kept = ItemTable(store).take("b")
+        assert not kept.current and kept.items == {}

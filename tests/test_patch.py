@@ -4,6 +4,7 @@ when, that gives what the whole way gives; each case ends equal to a cold build.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -136,3 +137,34 @@ def test_many_edits_go_the_whole_way(
     report = build(settings_for(work), offline=True)
     assert report.ok and not report.patched
     assert tree(work / "out") == cold_build(work / "seeds", tmp_path / "cold")
+
+
+def test_strict_stops_at_a_broken_edit_on_the_patch_too(work: Path) -> None:
+    """The edit alone would be patched: strict raises there as the whole way does; the
+    build cut short leaves no items, so the next goes the whole way and reports it."""
+    from feeds.errors import ArticleError
+
+    (work / "seeds" / "005_article.md").write_text("---\ntitle: [\n---\nBody\n")
+    with pytest.raises(ArticleError, match=r"broken YAML front matter"):
+        build(settings_for(work), offline=True, strict=True)
+    report = build(settings_for(work), offline=True)  # not strict: reported, the rest goes on
+    assert not report.patched
+    assert [error.where for error in report.rejected] == ["005_article.md:3"]
+    assert report.articles == 23
+
+
+def test_a_broken_edit_is_reported_and_its_article_left_out_on_the_patch(
+    work: Path, tmp_path: Path
+) -> None:
+    (work / "seeds" / "005_article.md").write_text("---\ntitle: [\n---\nBody\n")
+    report = build(settings_for(work), offline=True)
+    assert report.patched
+    assert [error.where for error in report.rejected] == ["005_article.md:3"]
+    assert report.articles == 23
+    # The same as a cold build of the other 23 articles.
+    others = tmp_path / "others"
+    shutil.copytree(work / "seeds", others, copy_function=shutil.copy2)
+    (others / "005_article.md").unlink()
+    assert tree(work / "out") == cold_build(others, tmp_path / "cold")
+    again = build(settings_for(work), offline=True)  # still broken: reported again
+    assert [error.where for error in again.rejected] == ["005_article.md:3"]
