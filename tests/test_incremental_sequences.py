@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feeds.merge import article_cache
+from feeds.merge import article_cache, items
 from feeds.merge.store import Store
 from feeds.model import Entry
 from feeds.pipeline import build
@@ -121,8 +121,9 @@ def test_any_sequence_of_edits_ends_as_a_cold_build(
                     store.save_entries(SOURCE, [entry], set(), RECENT + timedelta(hours=1))
                 else:
                     apply(work / "seeds", edit, number, stamp)
-            if not daemon:  # a process of its own: nothing decoded before
+            if not daemon:  # a process of its own: nothing decoded or kept before
                 article_cache._DECODED.clear()
+                items._KEPT.clear()
             report = build(settings_, offline=True, store=store if daemon else None)
             assert report.ok, report.summary()
             # Seed edits alone, none of an article merged with an upstream copy: the last

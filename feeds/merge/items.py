@@ -16,6 +16,7 @@ no items a later build could take for current.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -38,6 +39,9 @@ TABLE = """CREATE TABLE IF NOT EXISTS build_items (
 META = "CREATE TABLE IF NOT EXISTS build_items_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 _COLUMNS = "id, published, updated, stamp, tags, categories, shown, content, seed, merged"
 _SEPARATOR = "\x1f"
+# The items this process saved last, by store: (the generation saved with them, the items).
+# A later take() finding that generation in the table takes them without reading it.
+_KEPT: dict[str, tuple[str, Mapping[str, Item]]] = {}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -136,7 +140,7 @@ def item_of(entry: Entry, shown: str, content: str | None, seed: str | None, mer
 class Kept:
     """What the last build left: its items by id, and its counts."""
 
-    items: dict[str, Item]  # whatever the table holds, current or not
+    items: Mapping[str, Item]  # whatever the table holds, current or not (never changed)
     current: bool  # whether they are the last build's, under the same basis
     upstream: int  # stored upstream entries it merged in
     same_ids: bool  # whether it rejected an article for another's id
@@ -160,6 +164,13 @@ class ItemTable:
         with self.store.transaction() as db:
             meta = dict(db.execute("SELECT key, value FROM build_items_meta").fetchall())
             db.execute("DELETE FROM build_items_meta WHERE key = 'basis'")
+            current = meta.get("basis") == basis
+            upstream = int(meta.get("upstream", "0"))
+            same_ids = meta.get("same_ids") == "1"
+            known = _KEPT.get(str(self.store.path))
+            if known is not None and known[0] == meta.get("generation"):
+                # Saved by this process (a daemon builds all day), and no other since.
+                return Kept(known[1], current, upstream, same_ids)
             rows = db.execute(f"SELECT {_COLUMNS} FROM build_items").fetchall()  # noqa: S608
         make, split = Item._make, _SEPARATOR
         items = {
@@ -172,9 +183,7 @@ class ItemTable:
             ))
             for row in rows
         }  # fmt: skip
-        current = meta.get("basis") == basis
-        upstream = int(meta.get("upstream", "0"))
-        return Kept(items, current, upstream, meta.get("same_ids") == "1")
+        return Kept(items, current, upstream, same_ids)
 
     def save(
         self,
@@ -199,7 +208,13 @@ class ItemTable:
             text = stored.encode(entry, zone_key) if entry is not None else None
             html = entry.content_html if entry is not None and item.seed is None else None
             rows.append((*_row(item), text, html))
-        meta = {"basis": basis, "upstream": str(upstream), "same_ids": str(int(same_ids))}
+        generation = secrets.token_hex(8)
+        meta = {
+            "basis": basis,
+            "upstream": str(upstream),
+            "same_ids": str(int(same_ids)),
+            "generation": generation,
+        }
         with self.store.transaction() as db:
             db.executemany("DELETE FROM build_items WHERE id = ?", gone)
             # A whole item whose entry was not passed kept it: only its content digest
@@ -219,6 +234,8 @@ class ItemTable:
                 rows,
             )
             db.executemany("INSERT OR REPLACE INTO build_items_meta VALUES (?, ?)", meta.items())
+        _KEPT.clear()  # one store's items kept, the last saved
+        _KEPT[str(self.store.path)] = (generation, items)
 
     def entries(self, ids: Iterable[str], zone: tzinfo) -> dict[str, Entry]:
         """The whole entries kept for these items (a seed's merged entry without content)."""
