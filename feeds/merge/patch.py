@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from feeds.errors import ArticleError
 from feeds.merge.article_cache import ArticleCache, Row, fingerprint
-from feeds.merge.items import Item, ItemTable, Kept, item_of
+from feeds.merge.items import Item, ItemTable, Kept, item_of, shown_digest
 from feeds.merge.seeds import Progress, Report, Seed, SeedContents, parse_job, update_rows
 from feeds.merge.store import Store
 from feeds.model import Entry
@@ -88,7 +88,8 @@ def patch_items(
             return None
         if entry.link and canonical_link(entry.link) in links:
             return None
-        items[entry.id] = item_of(entry, row.entry_digest or "", row.html_digest, row.name, False)
+        shown = row.entry_digest or shown_digest(entry)  # as items_of digests it
+        items[entry.id] = item_of(entry, shown, row.html_digest, row.name, False)
 
     _report(report, articles, stamps, rows, errors, strict)
     contents = SeedContents(cache, settings, {})

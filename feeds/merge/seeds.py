@@ -3,8 +3,8 @@ body is rendered only when its entry lands in a feed that is being rendered (the
 
 `read_seeds_cached` gives the seed entries with an empty content_html, and a SeedContents
 that knows where each one's HTML is: `load` fills it in (from the cache, or rendered from
-the file, spread over the cores), `digest` tells whether it changed without loading it.
-Bad articles go to the report as with pipeline.read_seeds, in the same order and words.
+the file, spread over the cores); each row's HTML digest (merge/items.py Item.content)
+tells whether it changed without loading it. Bad articles go to the report as with pipeline.read_seeds, in the same order and words.
 """
 
 from __future__ import annotations
@@ -59,13 +59,6 @@ class SeedContents:
         self.seeds = seeds  # entry id -> its article (those of one patch only: merge/patch.py)
         self.fresh: dict[str, str] = {}  # entry id -> the digest of HTML rendered just now
         self.same_ids = False  # whether an article was rejected for another's id
-
-    def __contains__(self, entry_id: object) -> bool:
-        return entry_id in self.seeds
-
-    def digest(self, entry_id: str) -> str | None:
-        """A digest of the entry's HTML; None until it has been rendered once."""
-        return self.seeds[entry_id].row.html_digest
 
     def cached(self, entry: Entry) -> bool:
         """Whether this is a seed entry as the cache holds it (not one merged with upstream

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import shutil
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -90,6 +91,9 @@ def _bytecode_cache() -> BytecodeCache | None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
+    for other in _COMPILED[0].glob("templates-*"):  # an earlier version's
+        if other != folder:
+            shutil.rmtree(other, ignore_errors=True)
     return Cache(str(folder))
 
 
