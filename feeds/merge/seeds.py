@@ -4,7 +4,8 @@ body is rendered only when its entry lands in a feed that is being rendered (the
 `read_seeds_cached` gives the seed entries with an empty content_html, and a SeedContents
 that knows where each one's HTML is: `load` fills it in (from the cache, or rendered from
 the file, spread over the cores); each row's HTML digest (merge/items.py Item.content)
-tells whether it changed without loading it. Bad articles go to the report as with pipeline.read_seeds, in the same order and words.
+tells whether it changed without loading it. Bad articles go to the report as with
+pipeline.read_seeds, in the same order and words.
 """
 
 from __future__ import annotations
