@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -20,12 +21,11 @@ from hypothesis import strategies as st
 from feeds.merge import article_cache, items
 from feeds.merge.store import Store
 from feeds.model import Entry
-from feeds.pipeline import build
+from feeds.pipeline import BuildReport, build, read_seeds
 from tests.test_incremental import (
     RECENT,
     TAGS,
     article,
-    cold_build,
     settings_for,
     tree,
     write_seeds,
@@ -35,7 +35,7 @@ from tests.test_incremental import upstream_entry as stored_upstream_entry
 COUNT = 24  # articles written by write_seeds: 000_article.md .. 023_article.md
 # Not "touch": a file touched keeps the `updated` of its last edit (the article cache's
 # promise, test_article_cache.py), where a cold build can only read the new mtime.
-EDITS = ("body", "tag", "untag", "title", "date", "delete", "new", "draft", "upstream")
+EDITS = ("body", "tag", "untag", "title", "date", "delete", "new", "draft", "break", "upstream")
 SOURCE = "loop"  # the source of test_incremental.upstream_entry
 SOURCE_TOML = f'[[source]]\nname = "{SOURCE}"\nurl = "http://127.0.0.1:9/feed.xml"\n'
 
@@ -73,6 +73,8 @@ def apply(seeds: Path, edit: str, number: int, stamp: int) -> None:
     elif edit == "date":
         day = f"2024-12-{1 + stamp // 60 % 28:02d} 12:00:00"
         text = re.sub(r'^date: ".*"$', f'date: "{day}"', text, count=1, flags=re.M)
+    elif edit == "break":  # rejected until an "untag" writes the article anew
+        text = "---\ntitle: [\n---\nBroken.\n"
     elif edit == "draft":
         text = text.replace("---\ntitle:", "---\ndraft: true\ntitle:", 1)
     elif edit == "delete":
@@ -125,17 +127,25 @@ def test_any_sequence_of_edits_ends_as_a_cold_build(
                 article_cache._DECODED.clear()
                 items._KEPT.clear()
             report = build(settings_, offline=True, store=store if daemon else None)
-            assert report.ok, report.summary()
+            assert not (report.write.errors or report.source_errors), report.summary()
             # Seed edits alone, none of an article merged with an upstream copy: the last
             # build's items are patched (merge/patch.py), not every entry merged again.
             merged = {n for n in range(COUNT) if n % 2 == 0 and f"urn:feeds:loop:{n}" in upstream}
             seeds_only = all(edit != "upstream" and number not in merged for edit, number in batch)
             edited = stamps(work / "seeds") != before  # else nothing to build at all
             assert report.patched == (seeds_only and edited), batch
+            # The counts either way are the plain reader's (pipeline.read_seeds).
+            plain = BuildReport()
+            read_seeds(settings_, plain)
+            assert (report.articles, report.drafts) == (plain.articles, plain.drafts)
+            assert [e.where for e in report.rejected] == [e.where for e in plain.rejected]
     # The cold build: the final seeds, and the final upstream entries in a store of its own.
     scratch = work / "scratch"
     (scratch / "sources").mkdir(parents=True)
     (scratch / "sources" / "loop.toml").write_text(SOURCE_TOML, encoding="utf-8")
     with Store.open(settings_for(scratch).store) as fresh:
         fresh.save_entries(SOURCE, list(upstream.values()), set(), RECENT + timedelta(hours=1))
-    assert tree(work / "out") == cold_build(work / "seeds", scratch)
+    shutil.copytree(work / "seeds", scratch / "seeds", copy_function=shutil.copy2)
+    cold = build(settings_for(scratch), offline=True)  # broken articles rejected alike
+    assert not (cold.write.errors or cold.source_errors), cold.summary()
+    assert tree(work / "out") == tree(scratch / "out")
