@@ -133,13 +133,14 @@ class ArticleCache:
         _DECODED[self.print_] = remembered
         return rows
 
-    def stamps(self) -> dict[str, tuple[int, int, bool]]:
-        """Every row's (size, mtime_ns, whether it holds an entry), nothing decoded."""
+    def stamps(self) -> list[tuple[str, int, int, int]]:
+        """Every row's (name, size, mtime_ns, 1 when it holds an entry else 0), nothing
+        decoded."""
         with self.store.guarded() as db:
-            fetched = db.execute(
+            fetched: list[tuple[str, int, int, int]] = db.execute(
                 "SELECT name, size, mtime_ns, entry_digest IS NOT NULL FROM article_cache"
             ).fetchall()
-        return {name: (size, mtime, bool(has_entry)) for name, size, mtime, has_entry in fetched}
+        return fetched
 
     def rows_for(self, names: Iterable[str]) -> dict[str, Row]:
         """These rows alone (those that exist), each looked up by name; entries this process

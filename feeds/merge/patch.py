@@ -11,7 +11,7 @@ merges with anything: its id is no other entry's, its link no upstream entry's. 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping, Set
 from dataclasses import dataclass
 
 from feeds.errors import ArticleError
@@ -20,6 +20,7 @@ from feeds.merge.items import Item, ItemTable, Kept, item_of, shown_digest
 from feeds.merge.seeds import Progress, Report, Seed, SeedContents, parse_job, update_rows
 from feeds.merge.store import Store
 from feeds.model import Entry
+from feeds.normalize.article import article_id
 from feeds.normalize.batch import parse_articles
 from feeds.normalize.identity import canonical_link
 from feeds.settings import Settings
@@ -53,13 +54,17 @@ def patch_items(
         return None
     cache = ArticleCache(store, fingerprint(settings.base_url, settings.timezone), settings.zone)
     stamps = cache.stamps()
+    # One pass over every file; the rest goes over the changed ones only.
+    stamp_of = {name: (size, mtime) for name, size, mtime, _ in stamps}
     listed = {article.name: article for article in articles}
-    stale = [a for a in articles if stamps.get(a.name, (None, None))[:2] != (a.size, a.mtime_ns)]
-    gone = [name for name in stamps if name not in listed]
+    stale = [a for a in articles if stamp_of.get(a.name) != (a.size, a.mtime_ns)]
+    gone = [name for name in stamp_of if name not in listed]
+    cached = stamp_of.keys()
     if len(stale) + len(gone) > LIMIT:
         return None
-    by_seed = {item.seed: item for item in kept.items.values() if item.seed is not None}
-    old = [by_seed[name] for name in [a.name for a in stale] + gone if name in by_seed]
+    with_entry = {name for name, _, _, has_entry in stamps if has_entry}
+    before = [_item(kept.items, name, settings.base_url) for name in _names(stale) + gone]
+    old = [item for item in before if item is not None]
     if any(item.merged for item in old):
         return None
 
@@ -70,10 +75,10 @@ def patch_items(
         if progress is not None:
             progress(len(articles) - len(stale) + count, len(articles))
 
-    rows = cache.rows_for(a.name for a in stale if a.name in stamps)
+    rows = cache.rows_for(name for name in _names(stale) if name in cached)
     jobs = [parse_job(article, settings) for article in stale]
     errors = update_rows(cache, rows, parse_articles(jobs, parsed_one))
-    cache.forget(gone + [name for name in errors if name in stamps])
+    cache.forget(gone + [name for name in errors if name in cached])
 
     items = dict(kept.items)
     for item in old:
@@ -91,7 +96,7 @@ def patch_items(
         shown = row.entry_digest or shown_digest(entry)  # as items_of digests it
         items[entry.id] = item_of(entry, shown, row.html_digest, row.name, False)
 
-    _report(report, articles, stamps, rows, errors, strict)
+    _report(report, listed.keys(), cached, with_entry, stale, rows, errors, strict)
     contents = SeedContents(cache, settings, {})
     resolver = _Resolver(settings, cache, ItemTable(store), items, listed, rows, contents)
     return Patched(items, contents, resolver.resolve)
@@ -104,30 +109,41 @@ def _upstream_keys(store: Store, sources: Collection[str]) -> tuple[set[str], se
 
 def _report(
     report: Report,
-    articles: list[ArticleFile],
-    stamps: dict[str, tuple[int, int, bool]],
+    listed: Set[str],
+    cached: Set[str],
+    with_entry: set[str],
+    stale: list[ArticleFile],
     rows: dict[str, Row],
     errors: dict[str, ArticleError],
     strict: bool,
 ) -> None:
-    """The counts the whole way reports (merge/seeds.py _collect), errors in listing order."""
-    for article in articles:
+    """The counts the whole way reports (merge/seeds.py _collect): the unchanged files as
+    the cache held them, then the changed ones as they are now; errors in listing order."""
+    changed = set(_names(stale))
+    entries = with_entry & listed
+    drafts = (cached - with_entry) & listed
+    report.articles += len(entries) - len(entries & changed)
+    report.drafts += len(drafts) - len(drafts & changed)
+    for article in stale:
         error = errors.get(article.name)
         if error is not None:
             if strict:
                 raise error
             report.rejected.append(error)
-            continue
-        row = rows.get(article.name)
-        if row is not None:
-            has_entry = row.entry is not None
-        else:
-            stamp = stamps.get(article.name)
-            has_entry = stamp is not None and stamp[2]
-        if has_entry:
+        elif rows[article.name].entry is not None:
             report.articles += 1
         else:
             report.drafts += 1
+
+
+def _item(items: Mapping[str, Item], name: str, base_url: str) -> Item | None:
+    """The item of the article `name` in `items`, if it has one (its id is its name's)."""
+    item = items.get(article_id(name, base_url))
+    return item if item is not None and item.seed == name else None
+
+
+def _names(articles: list[ArticleFile]) -> list[str]:
+    return [article.name for article in articles]
 
 
 @dataclass

@@ -93,9 +93,8 @@ def parse_article(
     published = _date(name, meta, "date", zone)
     updated = _date(name, meta, "lastmod", zone) if meta.get("lastmod") else modified
     link, source = _trailing_link(body)
-    stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     entry = Entry(
-        id=seed_id(base_url, stem),
+        id=article_id(name, base_url),
         title=title,
         published=published,
         updated=max(updated or published, published),
@@ -111,6 +110,11 @@ def parse_article(
     # XML-safe from the start (a control character in a file name or a language, say): the
     # article cache keeps entries as they are here, and the plan need not check them again.
     return Article(entry=xml_safe(entry), body=body)
+
+
+def article_id(name: str, base_url: str) -> str:
+    """The entry id of the article `name` (relative to seeds/): its file name's stem."""
+    return seed_id(base_url, name.rsplit("/", 1)[-1].rsplit(".", 1)[0])
 
 
 def _title(name: str, value: object) -> str:
