@@ -72,21 +72,23 @@ def apply(seeds: Path, edit: str, number: int, stamp: int) -> None:
     tags = [TAGS[number % len(TAGS)], TAGS[(number * 3) % len(TAGS)]]
     if edit == "new":
         path, number, tags = seeds / f"{100 + number:03d}_new.md", 100 + number, ["New tag"]
-    before = path.read_text(encoding="utf-8") if path.exists() else article(number, tags)
-    text = before
+    if path.exists():
+        before = text = path.read_text(encoding="utf-8")
+    else:  # made anew, with bytes no earlier version had (the same bytes would be a touch)
+        before, text = "", article(number, tags, f"Written at {stamp}.")
     if edit == "body":
         text = text.replace("\n\n[source", f"\n\nEdited at {stamp}.\n\n[source", 1)
     elif edit == "tag":
         text = text.replace("tags:\n", 'tags:\n  - "AI"\n  - "Sequence tag"\n', 1)
     elif edit == "untag":
-        text = article(number, [])
+        text = article(number, [], f"Untagged at {stamp}.")
     elif edit == "title":
         text = re.sub(r'^title: ".*"$', f'title: "Retitled {stamp}"', text, count=1, flags=re.M)
     elif edit == "date":
         day = f"2024-12-{1 + stamp // 60 % 28:02d} 12:00:00"
         text = re.sub(r'^date: ".*"$', f'date: "{day}"', text, count=1, flags=re.M)
     elif edit == "break":  # rejected until an "untag" writes the article anew
-        text = "---\ntitle: [\n---\nBroken.\n"
+        text = f"---\ntitle: [\n---\nBroken at {stamp}.\n"
     elif edit == "draft":
         text = text.replace("---\ntitle:", "---\ndraft: true\ntitle:", 1)
     elif edit == "delete":
