@@ -232,19 +232,17 @@ def _build_all(
     kept = table.take(basis)
     names = [source.name for source in enabled]
     patched = patch_items(
-        settings, state, report, articles, kept, names, strict=strict, progress=progress
+        settings, state, report, articles, table, kept, names, strict=strict, progress=progress
     )
     if patched is not None:
         items, contents, resolve = patched.items, patched.contents, patched.resolve
         report.upstream, report.patched = kept.upstream, True
-        same_ids = False
         whole: Mapping[str, Entry] = {}
     else:
         items, contents, whole = _merged_items(
             settings, state, report, articles, names, strict, progress
         )
         resolve = partial(_pick, whole)
-        same_ids = contents.same_ids
     plan = plan_items(items.values(), settings.title, settings.limit, state.known_slugs())
     report.feeds = tuple(feed.spec for feed in plan.feeds)
     # Renders and writes only the files whose digest changed (the fast path of
@@ -260,7 +258,7 @@ def _build_all(
         whole,
         settings.zone,
         upstream=report.upstream,
-        same_ids=same_ids,
+        same_ids=contents.same_ids,
     )
 
 

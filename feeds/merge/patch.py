@@ -42,14 +42,15 @@ def patch_items(
     store: Store,
     report: Report,
     articles: list[ArticleFile],
+    table: ItemTable,
     kept: Kept,
     upstream: Collection[str],
     *,
     strict: bool = False,
     progress: Progress | None = None,
 ) -> Patched | None:
-    """The items of this build from the last build's (`kept`, current), or None.
-    `upstream`: the enabled sources, whose stored entries the items include."""
+    """The items of this build from the last build's (`kept`, taken from `table`, current),
+    or None. `upstream`: the enabled sources, whose stored entries the items include."""
     if not kept.current or kept.same_ids:
         return None
     cache = ArticleCache(store, fingerprint(settings.base_url, settings.timezone), settings.zone)
@@ -98,7 +99,7 @@ def patch_items(
 
     _report(report, listed.keys(), cached, with_entry, stale, rows, errors, strict)
     contents = SeedContents(cache, settings, {})
-    resolver = _Resolver(settings, cache, ItemTable(store), items, listed, rows, contents)
+    resolver = _Resolver(settings, cache, table, items, listed, rows, contents)
     return Patched(items, contents, resolver.resolve)
 
 

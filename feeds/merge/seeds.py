@@ -54,12 +54,19 @@ class Seed:
 class SeedContents:
     """The HTML of the seed entries of one build, loaded on demand."""
 
-    def __init__(self, cache: ArticleCache, settings: Settings, seeds: dict[str, Seed]) -> None:
+    def __init__(
+        self,
+        cache: ArticleCache,
+        settings: Settings,
+        seeds: dict[str, Seed],
+        *,
+        same_ids: bool = False,
+    ) -> None:
         self.cache = cache
         self.settings = settings
         self.seeds = seeds  # entry id -> its article (those of one patch only: merge/patch.py)
         self.fresh: dict[str, str] = {}  # entry id -> the digest of HTML rendered just now
-        self.same_ids = False  # whether an article was rejected for another's id
+        self.same_ids = same_ids  # whether an article was rejected for another's id
 
     def cached(self, entry: Entry) -> bool:
         """Whether this is a seed entry as the cache holds it (not one merged with upstream
@@ -235,6 +242,4 @@ def _collect(
             seeds[row.entry.id] = Seed(row, article.location)
             entries.append(row.entry)
             report.articles += 1
-    contents = SeedContents(cache, settings, seeds)
-    contents.same_ids = same_ids
-    return entries, contents
+    return entries, SeedContents(cache, settings, seeds, same_ids=same_ids)
