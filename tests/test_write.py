@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from feeds.errors import PublishError
-from feeds.publish import write
+from feeds.publish import disk, write
 from feeds.publish.write import MANIFEST, safe_path, write_atomic, write_tree
 
 FILES = {
@@ -31,6 +31,11 @@ def tree(out: Path) -> dict[str, bytes]:
         for path in sorted(out.rglob("*"))
         if path.is_file()
     }
+
+
+def published(out: Path) -> dict[str, bytes]:
+    """The files of `out` but the manifest."""
+    return {path: data for path, data in tree(out).items() if path != MANIFEST}
 
 
 def mtimes(out: Path) -> dict[str, int]:
@@ -142,6 +147,116 @@ def test_a_full_disk_is_a_publish_error_naming_the_path(
     assert caught.value.where == str(tmp_path / "tags" / "qq" / "atom.xml")
     assert "No space left on device" in str(caught.value)
     assert not (tmp_path / "tags" / "qq" / "atom.xml").exists()
+    assert not temporaries(tmp_path)
+
+
+class Disk:
+    """Records, in order, the flushes and renames the writer asks for; `failing` makes the
+    flush of a whole batch (syncfs) fail with that errno."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, failing: int = 0) -> None:
+        self.events: list[str] = []
+        self.failing = failing
+        real_fsync, real_replace = os.fsync, os.replace
+
+        def fsync(handle: int) -> None:
+            self.events.append("fsync")
+            real_fsync(handle)
+
+        def replace(source: str, target: str) -> None:
+            # Flushed before renamed: the temporary holds the whole file by now.
+            self.events.append("rename " + Path(target).name)
+            real_replace(source, target)
+
+        def sync_all(handle: int) -> None:
+            assert stat.S_ISDIR(os.fstat(handle).st_mode)
+            self.events.append("syncfs")
+            if self.failing:
+                raise OSError(self.failing, os.strerror(self.failing))
+
+        def start_writeback(handle: int) -> None:
+            self.events.append("start")
+
+        monkeypatch.setattr(os, "fsync", fsync)
+        monkeypatch.setattr(os, "replace", replace)
+        monkeypatch.setattr(disk, "available", lambda: True)
+        monkeypatch.setattr(disk, "sync_all", sync_all)
+        monkeypatch.setattr(disk, "start_writeback", start_writeback)
+
+
+def test_a_large_batch_is_flushed_once_before_any_file_is_renamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(write, "SYNC_ALL_MIN", 3)
+    events = Disk(monkeypatch)
+    report = write_tree(tmp_path, FILES)
+    assert sorted(report.written) == sorted(FILES) and not report.errors
+    renames = ["rename " + Path(path).name for path in sorted(FILES)]
+    # Each file's writeback started as it is written; one flush; the renames; then the
+    # manifest (a single file: flushed on its own).
+    starts = ["start"] * len(FILES)
+    assert events.events == [*starts, "syncfs", *renames, "fsync", "rename " + MANIFEST]
+    assert published(tmp_path) == FILES
+    assert not temporaries(tmp_path)
+
+
+def test_a_small_batch_flushes_each_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = Disk(monkeypatch)
+    write_tree(tmp_path, FILES)
+    assert "syncfs" not in events.events and "start" not in events.events
+    assert events.events[:4] == ["fsync"] * 4  # every file flushed before the first rename
+    assert len(events.events) == 2 * (len(FILES) + 1)
+
+
+def test_a_failed_flush_keeps_every_old_file_and_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_tree(tmp_path, FILES)
+    monkeypatch.setattr(write, "SYNC_ALL_MIN", 3)
+    Disk(monkeypatch, failing=errno.EIO)
+    report = write_tree(tmp_path, {path: data + b"!" for path, data in FILES.items()})
+    assert sorted(error.where for error in report.errors) == sorted(
+        str(tmp_path / path) for path in FILES
+    )
+    assert all("Input/output error" in str(error) for error in report.errors)
+    assert published(tmp_path) == FILES
+    assert set(json.loads((tmp_path / MANIFEST).read_bytes())) == set(FILES)
+    assert not temporaries(tmp_path)
+
+
+def test_the_real_syncfs_writes_a_large_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not disk.available():
+        pytest.skip("no syncfs(2) here")
+    monkeypatch.setattr(write, "SYNC_ALL_MIN", 3)
+    report = write_tree(tmp_path, FILES)
+    assert sorted(report.written) == sorted(FILES) and not report.errors
+    assert published(tmp_path) == FILES
+
+
+def test_a_failing_syncfs_is_an_os_error() -> None:
+    if not disk.available():
+        pytest.skip("no syncfs(2) here")
+    with pytest.raises(OSError) as caught:
+        disk.sync_all(-1)
+    assert caught.value.errno == errno.EBADF
+
+
+def test_a_file_that_fails_to_render_discards_the_batch_written_so_far(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_tree(tmp_path, FILES)
+
+    class Broken(dict[str, bytes]):
+        def __getitem__(self, path: str) -> bytes:
+            if path == "tags/qq/atom.xml":
+                raise RuntimeError("a bug in a renderer")
+            return super().__getitem__(path)
+
+    with pytest.raises(RuntimeError):
+        write_tree(tmp_path, Broken({path: data + b"!" for path, data in FILES.items()}))
+    assert published(tmp_path) == FILES
     assert not temporaries(tmp_path)
 
 

@@ -1,7 +1,8 @@
 """Writing out/: atomic, idempotent, and only ever touching files this tool wrote.
 
 Each file goes to a temporary file in its own folder, is flushed to disk, then renamed over
-the old one, so a reader or a crash sees the old feed or the new one, never half of one.
+the old one, so a reader or a crash sees the old feed or the new one, never half of one (a
+build's files are written first, then flushed together, then renamed: _write_here).
 A file whose bytes would not change is left alone (its modification time stays, so HTTP
 caches and rsync see no change). The manifest `.feeds-manifest.json` lists what we wrote,
 with digests; files that were ours and are no longer produced are removed, nothing else.
@@ -15,21 +16,16 @@ import itertools
 import json
 import os
 import threading
-from collections import deque
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 from feeds.errors import PublishError
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future
+from feeds.publish import disk
 
 MANIFEST = ".feeds-manifest.json"
 TEMPORARY = ".tmp-"  # the prefix of files being written
-WRITERS = 4  # threads writing files at once
-PENDING = 64  # files handed to them and not written yet, at most
 _numbers = itertools.count()  # names of temporary files (next() is atomic under the GIL)
 
 
@@ -253,29 +249,84 @@ def _outcome(relative: str, sent: _Sent) -> tuple[str, Outcome]:
 
 
 def _write_here(out: Path, files: Mapping[str, bytes], ordered: list[str]) -> list[Outcome]:
-    # Writing is mostly waiting on the disk (create, write, fsync), which releases the GIL:
-    # a few threads do it while this one reads `files` (which may render them as it goes),
-    # at most PENDING files ahead. Outcomes are taken in path order: reports stay sorted.
-    # local: a build that finds out/ up to date writes nothing (and the import is 10 ms)
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(WRITERS) as pool:
-        pending: deque[Future[Outcome]] = deque()
-        outcomes = []
-        for relative in ordered:
-            pending.append(pool.submit(_write_one, out, relative, files[relative]))
-            if len(pending) > PENDING:
-                outcomes.append(pending.popleft().result())
-        outcomes += [future.result() for future in pending]
-    return outcomes
-
-
-def _write_one(out: Path, relative: str, data: bytes) -> Outcome:
-    """(written, digest) for one file, or the error that stopped it."""
+    """Write `ordered` (each read from `files` in turn, which may render it), in two steps:
+    every changed file goes to a temporary beside it; once all are written they are
+    flushed to disk and renamed over the old files. A crash leaves each file old or new,
+    as one fsync per file would, but a large batch waits on the disk once (publish/disk.py:
+    each file's writeback starts as it is written, one syncfs at the end). An fsync per
+    file forced a journal commit each time, and the creation of the next files waited on
+    it (ext4: ~0.5 ms a file, 2,302 files in a cold build of 10,000 articles).
+    Outcomes are in the order of `ordered`."""
+    handle = _opened_for_sync(out) if len(ordered) >= SYNC_ALL_MIN else None
+    staged: list[Outcome | _Staged] = []
     try:
-        return _write_if_changed(safe_path(out, relative), data), hashlib.sha256(data).hexdigest()
+        for relative in ordered:
+            staged.append(_stage(out, relative, files[relative], flush=handle is None))
+        failure = _sync_all(handle) if handle is not None else None
+    except BaseException:
+        for item in staged:
+            if isinstance(item, _Staged):
+                _discard(item.temporary)
+        raise
+    finally:
+        if handle is not None:
+            os.close(handle)
+    return [_commit(item, failure) if isinstance(item, _Staged) else item for item in staged]
+
+
+SYNC_ALL_MIN = 64  # files; fewer are flushed one by one (syncfs flushes the whole disk)
+
+
+class _Staged(NamedTuple):
+    """A file written to its temporary, to be renamed into place."""
+
+    temporary: str
+    target: str
+    digest: str
+
+
+def _stage(out: Path, relative: str, data: bytes, *, flush: bool) -> Outcome | _Staged:
+    """The file's temporary (flushed with `flush`), or its outcome when it is unchanged or
+    cannot be written."""
+    try:
+        target = os.fspath(safe_path(out, relative))
+        digest = hashlib.sha256(data).hexdigest()
+        if _same_bytes(target, data):
+            return False, digest
+        return _Staged(_write_temporary(target, data, flush=flush), target, digest)
     except PublishError as exc:
         return exc
+
+
+def _commit(staged: _Staged, failure: OSError | None) -> Outcome:
+    if failure is not None:  # the flush failed: the old file stays
+        _discard(staged.temporary)
+        return PublishError(staged.target, f"cannot write: {failure.strerror or failure}")
+    try:
+        _rename(staged.temporary, staged.target)
+    except PublishError as exc:
+        return exc
+    return True, staged.digest
+
+
+def _opened_for_sync(out: Path) -> int | None:
+    """A handle on out/ for syncing the batch, opened before its files are written (syncfs
+    reports the write errors since then); None where the files are flushed one by one."""
+    if not disk.available():
+        return None
+    try:
+        return os.open(out, os.O_RDONLY)
+    except OSError:
+        return None
+
+
+def _sync_all(handle: int) -> OSError | None:
+    """Flush the batch (the whole filesystem holding out/); the error, if that failed."""
+    try:
+        disk.sync_all(handle)
+    except OSError as exc:
+        return exc
+    return None
 
 
 def read_manifest(out: Path) -> dict[str, str]:
@@ -289,11 +340,17 @@ def read_manifest(out: Path) -> dict[str, str]:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder and a rename."""
+    """Write `data` to `path` through a temporary file in the same folder, flushed to disk,
+    and a rename."""
+    target = os.fspath(path)
+    _rename(_write_temporary(target, data, flush=True), target)
+
+
+def _write_temporary(target: str, data: bytes, *, flush: bool) -> str:
+    """A new temporary beside `target` holding `data` (flushed to disk with `flush`)."""
     # os rather than pathlib or tempfile: this runs for every file a build writes, and
     # their objects cost more than the system calls. The temporary's name is unique to
     # this process (pid and a counter) and O_EXCL refuses a leftover of the same name.
-    target = os.fspath(path)
     folder, name = os.path.split(target)
     temporary = None
     try:
@@ -303,17 +360,30 @@ def write_atomic(path: Path, data: bytes) -> None:
             view = memoryview(data)
             while view:
                 view = view[os.write(handle, view) :]
-            os.fsync(handle)
+            if flush:
+                os.fsync(handle)
+            else:
+                disk.start_writeback(handle)  # flushed with the rest of its batch
         finally:
             os.close(handle)
-        os.replace(temporary, target)  # noqa: PTH105
-        temporary = None
     except OSError as exc:
-        raise PublishError(target, f"cannot write: {exc.strerror or exc}") from None
-    finally:
         if temporary is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)  # noqa: PTH108
+            _discard(temporary)
+        raise PublishError(target, f"cannot write: {exc.strerror or exc}") from None
+    return temporary
+
+
+def _rename(temporary: str, target: str) -> None:
+    try:
+        os.replace(temporary, target)  # noqa: PTH105
+    except OSError as exc:
+        _discard(temporary)
+        raise PublishError(target, f"cannot write: {exc.strerror or exc}") from None
+
+
+def _discard(temporary: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(temporary)  # noqa: PTH108
 
 
 def _create_temporary(folder: str, suffix: str) -> tuple[int, str]:
@@ -333,13 +403,13 @@ def _create_temporary(folder: str, suffix: str) -> tuple[int, str]:
 
 def _write_if_changed(path: Path, data: bytes) -> bool:
     """Write `path` unless it already holds `data` (then its mtime stays); True if written."""
-    if _same_bytes(path, data):
+    if _same_bytes(os.fspath(path), data):
         return False
     write_atomic(path, data)
     return True
 
 
-def _same_bytes(path: Path, data: bytes) -> bool:
+def _same_bytes(path: str, data: bytes) -> bool:
     try:
         if os.stat(path).st_size != len(data):  # noqa: PTH116 - hot path, see write_atomic
             return False
