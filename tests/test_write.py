@@ -200,12 +200,41 @@ def test_a_large_batch_is_flushed_once_before_any_file_is_renamed(
     assert not temporaries(tmp_path)
 
 
-def test_a_small_batch_flushes_each_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_small_batch_flushes_each_file_once_all_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     events = Disk(monkeypatch)
     write_tree(tmp_path, FILES)
-    assert "syncfs" not in events.events and "start" not in events.events
-    assert events.events[:4] == ["fsync"] * 4  # every file flushed before the first rename
-    assert len(events.events) == 2 * (len(FILES) + 1)
+    assert "syncfs" not in events.events
+    renames = ["rename " + Path(path).name for path in sorted(FILES)]
+    flushed = ["start"] * 4 + ["fsync"] * 4  # every file written, then flushed
+    assert events.events == [*flushed, *renames, "fsync", "rename " + MANIFEST]
+
+
+def test_a_file_whose_flush_fails_keeps_its_old_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_tree(tmp_path, FILES)
+    real_open, opened = os.open, {}  # handle -> the path it was opened for
+
+    def open_(path: str, flags: int, mode: int = 0o777) -> int:
+        handle = real_open(path, flags, mode)
+        opened[handle] = str(path)
+        return handle
+
+    def fsync(handle: int) -> None:
+        if "categories" in opened.get(handle, ""):  # the temporary of feed.json
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(os, "open", open_)
+    monkeypatch.setattr(os, "fsync", fsync)
+    report = write_tree(tmp_path, {path: data + b"!" for path, data in FILES.items()})
+    json_feed = "categories/\u4eba\u5de5\u667a\u80fd/feed.json"
+    assert [error.where for error in report.errors] == [str(tmp_path / json_feed)]
+    assert "Input/output error" in str(report.errors[0])
+    assert (tmp_path / json_feed).read_bytes() == FILES[json_feed]
+    assert (tmp_path / "tags/qq/rss.xml").read_bytes() == FILES["tags/qq/rss.xml"] + b"!"
+    assert not temporaries(tmp_path)
 
 
 def test_a_failed_flush_keeps_every_old_file_and_leaves_no_temporary(
