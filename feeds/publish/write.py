@@ -277,7 +277,7 @@ def _write_here(out: Path, files: Mapping[str, bytes], ordered: list[str]) -> li
     ]
 
 
-SYNC_ALL_MIN = 64  # files; fewer are flushed one by one (syncfs flushes the whole disk)
+SYNC_ALL_MIN = 64  # files; fewer are flushed one by one (syncfs flushes the whole filesystem)
 
 
 def _flush(handle: int | None, staged: list[_Staged]) -> dict[str, OSError]:
