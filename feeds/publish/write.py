@@ -284,6 +284,8 @@ def _flush(handle: int | None, staged: list[_Staged]) -> dict[str, OSError]:
     """Flush the temporaries to disk: all at once (syncfs of out/, opened as `handle`), or
     one by one, which is cheap by then (their writeback started as they were written, and
     the first fsync commits the metadata of all of them). The errors by temporary."""
+    if not staged:
+        return {}  # every file unchanged: nothing to wait for
     if handle is not None:
         failure = _sync_all(handle)
         return {} if failure is None else {item.temporary: failure for item in staged}
