@@ -21,6 +21,7 @@ import nh3
 
 from feeds.model import Entry
 from feeds.normalize.markdown import markdown_to_html
+from feeds.normalize.markdown_html import made_safe
 
 _URL_ATTRIBUTES = frozenset({"href", "src", "cite", "poster"})
 _TAGS = frozenset(nh3.ALLOWED_TAGS) | {"figure", "figcaption", "picture", "source", "video"}
@@ -40,7 +41,9 @@ _NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 
 
 def render_markdown(text: str, base: str | None) -> str:
-    return sanitize_html(markdown_to_html(text), base)
+    markup = markdown_to_html(text)
+    safe = made_safe(text, markup)  # most prose: what sanitize_html would make of it
+    return sanitize_html(markup, base) if safe is None else safe
 
 
 def html_digest(html: str) -> str:
