@@ -245,21 +245,31 @@ def _build_all(
         resolve = partial(_pick, whole)
     plan = plan_items(items.values(), settings.title, settings.limit, state.known_slugs())
     report.feeds = tuple(feed.spec for feed in plan.feeds)
+
+    def save_state() -> None:
+        # What this build learnt, saved while its files are written (the pools have
+        # rendered every entry by then): the saves are a tenth of a cold build, done alone.
+        contents.cache.flush()
+        state.save_slugs(plan.slugs)
+        for entry_id, digest in contents.fresh.items():  # seed entries rendered just now
+            items[entry_id] = items[entry_id]._replace(content=digest)
+        table.save(
+            basis,
+            items,
+            kept.items,
+            whole,
+            settings.zone,
+            upstream=report.upstream,
+            same_ids=contents.same_ids,
+        )
+
     # Renders and writes only the files whose digest changed (the fast path of
     # render_site + write_tree, byte for byte the same).
-    report.write = publish(settings.out, state, plan.feeds, site_of(settings), contents, resolve)
-    state.save_slugs(plan.slugs)
-    for entry_id, digest in contents.fresh.items():  # seed entries rendered just now
-        items[entry_id] = items[entry_id]._replace(content=digest)
-    table.save(
-        basis,
-        items,
-        kept.items,
-        whole,
-        settings.zone,
-        upstream=report.upstream,
-        same_ids=contents.same_ids,
-    )
+    site = site_of(settings)
+    try:
+        report.write = publish(settings.out, state, plan.feeds, site, contents, resolve, save_state)
+    finally:
+        contents.cache.flush()  # when publish stopped before the files were written
 
 
 def _merged_items(
@@ -280,7 +290,13 @@ def _merged_items(
 
     # Seed entries come without their HTML: publish loads it for the feeds it renders.
     entries, contents = read_seeds_cached(
-        settings, state, report, strict=strict, progress=progress, articles=articles
+        settings,
+        state,
+        report,
+        strict=strict,
+        progress=progress,
+        articles=articles,
+        deferred=True,  # written while the files are (_build_all's save_state)
     )
     upstream = state.entries(sources)
     report.upstream = len(upstream)

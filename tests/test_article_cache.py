@@ -324,3 +324,29 @@ def test_stored_entries_decode_to_what_was_parsed(work: Path) -> None:
         assert row.entry == parsed.entry
         assert row.entry is not None and row.entry.published.tzinfo == settings.zone
         assert row.entry_digest == stored.digest(stored.encode(parsed.entry, settings.timezone))
+
+
+def test_deferred_writes_wait_for_flush_and_take_their_html_digest_along(work: Path) -> None:
+    from dataclasses import replace
+
+    from feeds.merge.article_cache import ArticleCache, fingerprint
+    from feeds.merge.store import Store
+
+    settings = settings_for(work)
+    print_ = fingerprint(settings.base_url, settings.timezone)
+    with Store.open(settings.store) as store:
+        row = ArticleCache(store, print_, settings.zone).rows()[ARTICLE]
+        deferred = ArticleCache(store, print_, settings.zone, deferred=True)
+        deferred.forget([ARTICLE])
+        assert ARTICLE in cached_names(work)  # not yet
+        deferred.flush()
+        assert ARTICLE not in cached_names(work)
+        deferred.save([replace(row, html_digest=None)])
+        deferred.save_html_digests([(ARTICLE, row.digest, "f" * 32)])
+        assert ARTICLE not in cached_names(work)
+        deferred.flush()
+        digest, entry, html = cache_row(work, ARTICLE)[2:]
+        assert (digest, html) == (row.digest, "f" * 32) and entry is not None
+        # A read makes the writes waiting before it.
+        deferred.forget([ARTICLE])
+        assert ARTICLE not in deferred.rows()

@@ -478,3 +478,47 @@ def test_an_output_folder_that_is_itself_a_symlink_is_written(tmp_path: Path) ->
     report = write_tree(tmp_path / "out", {"tags/ai/atom.xml": b"<b/>"})
     assert not report.errors
     assert (real / "tags" / "ai" / "atom.xml").read_bytes() == b"<b/>"
+
+
+@pytest.mark.usefixtures("forking")
+def test_meanwhile_runs_once_while_the_forked_workers_write(tmp_path: Path) -> None:
+    import multiprocessing
+
+    seen: list[int] = []
+    paths = many_paths()
+    report = write_tree(
+        tmp_path,
+        Rendered(paths),
+        parallel=True,
+        meanwhile=lambda: seen.append(len(multiprocessing.active_children())),
+    )
+    assert seen == [2] and report.written == sorted(paths)
+
+
+def test_meanwhile_runs_once_before_the_files_are_written_here(tmp_path: Path) -> None:
+    seen: list[list[str]] = []
+    report = write_tree(
+        tmp_path,
+        {"a.xml": b"a", "b/c.xml": b"c"},
+        meanwhile=lambda: seen.append(list(tree(tmp_path))),
+    )
+    assert seen == [[]] and report.written == ["a.xml", "b/c.xml"]
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_what_meanwhile_raises_is_raised_once_the_files_and_manifest_are_written(
+    tmp_path: Path, parallel: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if parallel:
+        monkeypatch.setattr(write, "PARALLEL_MIN", 10)
+        monkeypatch.setattr("feeds.pools.pool_workers", lambda: 2)
+    paths = many_paths()
+
+    def fail() -> None:
+        raise OSError("the store is full")
+
+    with pytest.raises(OSError, match="store is full"):
+        write_tree(tmp_path, Rendered(paths), parallel=parallel, meanwhile=fail)
+    assert set(published(tmp_path)) == set(paths)
+    assert set(json.loads((tmp_path / MANIFEST).read_bytes())) == set(paths)
+    assert not temporaries(tmp_path)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
@@ -78,11 +78,14 @@ _LOOKUPS = 200  # rows to decode again above which one read of all is cheaper
 class ArticleCache:
     """The cache table in the store."""
 
-    def __init__(self, store: Store, print_: str, zone: tzinfo) -> None:
+    def __init__(self, store: Store, print_: str, zone: tzinfo, *, deferred: bool = False) -> None:
+        """`deferred`: writes wait for `flush` (a cold build makes them while its writers
+        run: pipeline.py), and are made in one transaction; reads flush them first."""
         self.store = store
         self.print_ = print_
         self.zone_key = getattr(zone, "key", None)
         self.zone = zone
+        self._pending: _Pending | None = _Pending() if deferred else None
         with store.transaction() as db:
             db.execute(META)
             row = db.execute(
@@ -101,6 +104,7 @@ class ArticleCache:
         # Every build reads every row. Entries this process decoded before (a daemon builds
         # all day) are taken as they were while their entry digest is the same: only the
         # other rows' JSON is read (a fresh process reads it all at once) and decoded.
+        self.flush()
         known = _DECODED.get(self.print_, {})
         # Two reads, one snapshot: every process that writes the store holds the writers'
         # lock for its whole build (publish/lock.py), this one included.
@@ -145,6 +149,7 @@ class ArticleCache:
     def rows_for(self, names: Iterable[str]) -> dict[str, Row]:
         """These rows alone (those that exist), each looked up by name; entries this process
         decoded before are taken as they were while their entry digest is the same."""
+        self.flush()
         known = _DECODED.setdefault(self.print_, {})
         rows: dict[str, Row] = {}
         with self.store.guarded() as db:
@@ -194,40 +199,78 @@ class ArticleCache:
             # Not dataclasses.replace: a cold build saves every row, and replace costs more.
             fields = (row.name, row.size, row.mtime_ns, row.digest, row.entry, row.html_digest)
             saved.append((Row(*fields, digest), text))
-        with self.store.transaction() as db:
-            # One upsert a row: a row whose file digest is unchanged (touched) keeps its
-            # entry and HTML digest. SET expressions read the row as it was.
-            db.executemany(
-                "INSERT INTO article_cache "
-                "(name, size, mtime_ns, digest, entry, html_digest, entry_digest) "
-                "VALUES (?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (name) DO UPDATE SET "
-                "size = excluded.size, mtime_ns = excluded.mtime_ns, "
-                "entry = CASE WHEN digest = excluded.digest THEN entry ELSE excluded.entry END, "
-                "entry_digest = CASE WHEN digest = excluded.digest THEN entry_digest "
-                "ELSE excluded.entry_digest END, "
-                "html_digest = CASE WHEN digest = excluded.digest THEN html_digest END, "
-                "digest = excluded.digest",
-                [
-                    (row.name, row.size, row.mtime_ns, row.digest, text, row.entry_digest)
-                    for row, text in saved
-                ],
-            )
+        values = [
+            (row.name, row.size, row.mtime_ns, row.digest, text, row.entry_digest, None)
+            for row, text in saved
+        ]
+        if self._pending is not None:
+            self._pending.rows += values
+        else:
+            with self.store.transaction() as db:
+                db.executemany(_UPSERT, values)
         return [row for row, _ in saved]
 
     def encode(self, entry: Entry | None) -> str | None:
         return stored.encode(entry, self.zone_key) if entry is not None else None
 
     def forget(self, names: Iterable[str]) -> None:
+        if self._pending is not None:
+            self._pending.forgotten += names
+            return
         with self.store.transaction() as db:
-            db.executemany("DELETE FROM article_cache WHERE name = ?", [(n,) for n in names])
+            db.executemany(_DELETE, [(name,) for name in names])
 
     def save_html_digests(self, rendered: Iterable[tuple[str, str, str]]) -> None:
         """(name, digest of the file it was rendered from, digest of its HTML)."""
+        if self._pending is not None:
+            self._pending.html += rendered
+            return
         with self.store.transaction() as db:
-            db.executemany(
-                "UPDATE article_cache SET html_digest = ? WHERE name = ? AND digest = ?",
-                [(html, name, digest) for name, digest, html in rendered],
-            )
+            db.executemany(_SET_HTML, [(html, name, digest) for name, digest, html in rendered])
+
+    def flush(self) -> None:
+        """Make the deferred writes (if any), in one transaction. The HTML digest of a row
+        saved in the same flush goes in with it, not by an update of its own."""
+        pending = self._pending
+        if pending is None or not (pending.rows or pending.forgotten or pending.html):
+            return
+        self._pending = _Pending()
+        html = {(name, digest): value for name, digest, value in pending.html}
+        rows = [
+            (*row[:6], html.pop((row[0], row[3]), None))  # (name, ..., digest, ...)
+            for row in pending.rows
+        ]
+        with self.store.transaction() as db:
+            db.executemany(_UPSERT, rows)
+            db.executemany(_DELETE, [(name,) for name in pending.forgotten])
+            db.executemany(_SET_HTML, [(value, *key) for key, value in html.items()])
+
+
+@dataclass
+class _Pending:
+    """Writes waiting for ArticleCache.flush, as the statements below take them."""
+
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)
+    html: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+# One upsert a row: a row whose file digest is unchanged (touched) keeps its entry and
+# HTML digest (unless one comes with it). SET expressions read the row as it was.
+_UPSERT = (
+    "INSERT INTO article_cache "
+    "(name, size, mtime_ns, digest, entry, entry_digest, html_digest) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+    "size = excluded.size, mtime_ns = excluded.mtime_ns, "
+    "entry = CASE WHEN digest = excluded.digest THEN entry ELSE excluded.entry END, "
+    "entry_digest = CASE WHEN digest = excluded.digest THEN entry_digest "
+    "ELSE excluded.entry_digest END, "
+    "html_digest = CASE WHEN excluded.html_digest IS NOT NULL THEN excluded.html_digest "
+    "WHEN digest = excluded.digest THEN html_digest END, "
+    "digest = excluded.digest"
+)
+_DELETE = "DELETE FROM article_cache WHERE name = ?"
+_SET_HTML = "UPDATE article_cache SET html_digest = ? WHERE name = ? AND digest = ?"
 
 
 def _missed(row: tuple[Any, ...], known: dict[str, tuple[str, Entry]]) -> bool:

@@ -153,10 +153,13 @@ def read_seeds_cached(
     strict: bool = False,
     progress: Progress | None = None,
     articles: list[ArticleFile] | None = None,
+    deferred: bool = False,
 ) -> tuple[list[Entry], SeedContents]:
     """Every article of seeds/ (as listed in `articles`, when the caller has listed them)
-    as an Entry without content; bad ones go to report.rejected (or raise with strict)."""
-    cache = ArticleCache(store, fingerprint(settings.base_url, settings.timezone), settings.zone)
+    as an Entry without content; bad ones go to report.rejected (or raise with strict).
+    `deferred`: the article cache's writes wait for contents.cache.flush()."""
+    print_ = fingerprint(settings.base_url, settings.timezone)
+    cache = ArticleCache(store, print_, settings.zone, deferred=deferred)
     if articles is None:
         articles = list_articles(settings.seeds)
     rows = cache.rows()

@@ -10,7 +10,7 @@ if its bytes differ.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from functools import partial
 from pathlib import Path
 
@@ -41,9 +41,11 @@ def publish(
     site: Site,
     seeds: SeedContents,
     resolve: Resolve,
+    meanwhile: Callable[[], None] | None = None,
 ) -> WriteReport:
     """Render the outputs that changed, write them, keep the others, record the digests.
-    Seed entries rendered for the first time get a content digest (SeedContents.fresh)."""
+    Seed entries rendered for the first time get a content digest (SeedContents.fresh).
+    `meanwhile` runs while the files are written (publish/write.py write_tree)."""
     record = OutputRecord(store, out)
     keep_compiled(store.path.parent)
     digests = Digests(site, code_fingerprint())
@@ -56,7 +58,9 @@ def publish(
         return seeds.load(ids, partial(published_html, out, json_feeds))
 
     files = render_outputs(planned, site, wanted, resolve, load)
-    report = write_tree(out, files, keep=kept, parallel=True, group=_writer_group)
+    report = write_tree(
+        out, files, keep=kept, parallel=True, group=_writer_group, meanwhile=meanwhile
+    )
     if None in before.values():  # seed entries rendered just now have a digest now
         before = digests.outputs(planned, seeds.fresh)
     record.record(before, wanted, report)

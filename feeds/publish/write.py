@@ -59,6 +59,7 @@ def write_tree(
     keep: Collection[str] = (),
     parallel: bool = False,
     group: Group | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> WriteReport:
     """Make out/ hold `files`; remove files of ours that are no longer in `files`.
 
@@ -66,7 +67,9 @@ def write_tree(
     they are left as they are, not even read, and count as unchanged. `parallel`: many
     files are rendered and written by forked processes, one per core (see _write_files);
     `group` names, for a file, the group whose files share work in rendering (they go to
-    the same workers; by default a folder is one group).
+    the same workers; by default a folder is one group). `meanwhile` is called once, while
+    forked workers write (or before the files are written here); what it raises is raised
+    once every file is written and the manifest saved.
     """
     report = WriteReport()
     out.mkdir(parents=True, exist_ok=True)
@@ -81,7 +84,20 @@ def write_tree(
     escaping = _escaping_folders(out, {relative.rpartition("/")[0] for relative in ordered})
     writable = [path for path in ordered if path.rpartition("/")[0] not in escaping]
     _sweep_temporaries(out, {relative.rpartition("/")[0] for relative in writable})
-    outcomes = dict(zip(writable, _write_files(out, files, writable, parallel, group), strict=True))
+    failed: list[Exception] = []
+    called: list[bool] = []
+
+    def alongside() -> None:  # `meanwhile` once, whichever way the files are written
+        if meanwhile is None or called:
+            return
+        called.append(True)
+        try:
+            meanwhile()
+        except Exception as exc:  # raised below, once the files are safe
+            failed.append(exc)
+
+    results = _write_files(out, files, writable, parallel, group, alongside)
+    outcomes = dict(zip(writable, results, strict=True))
     for relative in ordered:
         outcome = outcomes.get(relative) or PublishError(relative, _LEADS_OUT)
         if isinstance(outcome, PublishError):
@@ -101,6 +117,8 @@ def write_tree(
         _write_if_changed(out / MANIFEST, json.dumps(kept, indent=0, sort_keys=True).encode())
     except PublishError as exc:
         report.errors.append(exc)
+    if failed:
+        raise failed[0]
     return report
 
 
@@ -115,8 +133,10 @@ def _write_files(
     ordered: list[str],
     parallel: bool,
     group: Group | None = None,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> list[Outcome]:
-    """The outcome of writing each of `ordered`, in order.
+    """The outcome of writing each of `ordered`, in order. `meanwhile` (a no-op after its
+    first call) is called while forked workers write, or before writing here.
 
     With `parallel`, when there are many files and this process may fork (one thread:
     the CLI, not the daemon), forked workers share them out by group and folder: each reads its
@@ -124,6 +144,7 @@ def _write_files(
     them and reports back, so rendering runs on every core, not under one GIL. A worker
     that dies leaves its files to this process."""
     if not (parallel and len(ordered) >= PARALLEL_MIN and threading.active_count() == 1):
+        meanwhile()
         return _write_here(out, files, ordered)
     # local: only cold and large builds get here, and these take 30 ms to import
     import multiprocessing
@@ -134,6 +155,7 @@ def _write_files(
     workers = pool_workers()
     shares = _shares(ordered, workers, group)
     if len(shares) < 2:
+        meanwhile()
         return _write_here(out, files, ordered)
     global _FORKED  # how forked workers find `files` without pickling it
     _FORKED = (out, files)
@@ -144,13 +166,16 @@ def _write_files(
             frozen_heap(context),
             ProcessPoolExecutor(min(workers, len(shares)), mp_context=context) as pool,
         ):
-            for results in pool.map(_write_share, shares):
+            sent = pool.map(_write_share, shares)  # the workers are forked by now
+            meanwhile()
+            for results in sent:
                 done.update(_outcome(path, result) for path, result in results)
     except BrokenProcessPool:
         # What is missing is written below; a worker killed mid-write left its temporary.
         _sweep_temporaries(out, {relative.rpartition("/")[0] for relative in ordered})
     finally:
         _FORKED = None
+    meanwhile()  # when the pool broke before the workers were forked
     missing = [relative for relative in ordered if relative not in done]
     done.update(zip(missing, _write_here(out, files, missing), strict=True))
     return [done[relative] for relative in ordered]
