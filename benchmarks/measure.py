@@ -26,6 +26,9 @@ class Run:
 
 
 def run(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> Run:
+    # What earlier runs (of either tool) left to write goes to disk first: no run pays for
+    # another's writeback (our writer's syncfs would flush Hugo's output along with ours).
+    os.sync()
     started = time.perf_counter()
     process = subprocess.Popen(
         list(command),
