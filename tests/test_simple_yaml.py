@@ -80,3 +80,16 @@ def test_escapes_other_than_quote_and_backslash_go_to_pyyaml() -> None:
     assert load_simple('title: "a\\"b\\\\c"\n') == {"title": 'a"b\\c'}
     assert load_simple('title: "line\\nbreak"\n') is None
     assert load_simple("title: 'single'\n") is None
+
+
+def test_odd_characters_are_those_pyyaml_refuses_and_tab_return_and_nel() -> None:
+    import sys
+
+    from yaml.reader import Reader
+
+    from feeds.normalize.simple_yaml import _ODD
+
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        refused = bool(Reader.NON_PRINTABLE.match(char)) or char in "\t\r\x85"
+        assert bool(_ODD.match(char)) == refused, hex(code)

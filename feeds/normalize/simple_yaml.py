@@ -30,8 +30,10 @@ _ESCAPE = re.compile(r'\\(["\\])')
 _BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False}
 _BOOLEANS["FALSE"] = False
 _NOT_STRINGS = {"yes", "no", "on", "off", "null", "y", "n", "true", "false", "nan", "inf"}
-# Characters PyYAML's reader refuses, and line breaks other than "\n" (YAML has five).
-_ODD = re.compile("[^\x0a\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\x85]")
+# Characters PyYAML's reader refuses, and line breaks other than "\n" (YAML has five): the
+# complement of what it accepts, written out (the negated class of astral ranges took
+# 4 ms to compile, on every start).
+_ODD = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _ODD_LINE_BREAKS = ("\u2028", "\u2029", "\ufeff")  # and the byte order mark
 
 
