@@ -350,3 +350,18 @@ def test_deferred_writes_wait_for_flush_and_take_their_html_digest_along(work: P
         # A read makes the writes waiting before it.
         deferred.forget([ARTICLE])
         assert ARTICLE not in deferred.rows()
+
+
+@pytest.mark.parametrize("size", [0, 1, 65535, 65536, 65537, 300_000])
+def test_read_file_reads_every_byte(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "a.md"
+    data = os.urandom(size)
+    path.write_bytes(data)
+    assert batch.read_file(str(path)) == data
+
+
+def test_read_file_refuses_a_folder_and_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError):
+        batch.read_file(str(tmp_path))
+    with pytest.raises(FileNotFoundError):
+        batch.read_file(str(tmp_path / "missing.md"))
