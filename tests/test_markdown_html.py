@@ -30,6 +30,8 @@ LINKS = [
     "[l](https://xn--zz.example/)", "[l](http://a.example:99999/)", "[l](https://a_b.example/)",
     "[l](https://a.example/a;b)", "[l](https://a.example/?)", "[l](https://a.example/%zz)",
     "[l](<https://a.example/with space>)", "[l](javascript:alert(1))", "[l]()",
+    "[l](https://a.example/it's)", "[l](https://a.example/(x)*!$,=@~%41:y)",
+    "![i](https://a.example/p?q=a/b?c&d=e#f?x/y)", "[l](http://a-b.c-d.example:1/-._~)",
     "<https://auto.example/>", "\xa0", '"', "&quot;", "&lt;", "&gt;", "\x01", "\x7f", "\x85",
     "\u2028", "\ufdd0", "\ufeff", "\r", "\r\n", "\t", "&#0;", "&#xD800;", "&nbsp;", "&copy;",
 ]  # fmt: skip
