@@ -13,6 +13,7 @@ import pytest
 from feeds.merge.article_cache import Row
 from feeds.normalize import batch
 from feeds.pipeline import build
+from feeds.sources.local import read_file
 from tests.test_incremental import article, settings_for, write_seeds
 
 ARTICLE = "005_article.md"
@@ -357,11 +358,11 @@ def test_read_file_reads_every_byte(tmp_path: Path, size: int) -> None:
     path = tmp_path / "a.md"
     data = os.urandom(size)
     path.write_bytes(data)
-    assert batch.read_file(str(path)) == data
+    assert read_file(str(path)) == data
 
 
 def test_read_file_refuses_a_folder_and_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(IsADirectoryError):
-        batch.read_file(str(tmp_path))
+        read_file(str(tmp_path))
     with pytest.raises(FileNotFoundError):
-        batch.read_file(str(tmp_path / "missing.md"))
+        read_file(str(tmp_path / "missing.md"))

@@ -82,8 +82,8 @@ def items_of(
     entries: dict[str, Entry] = {}
     for entry in merged:
         seed = seeds.seeds.get(entry.id)
-        if seeds.cached(entry):
-            safe, shown = entry, seeds.shown(entry) or shown_digest(entry)
+        if seed is not None and seed.row.entry is entry:  # as cached: safe, digested
+            safe, shown = entry, seed.row.entry_digest or shown_digest(entry)
         else:
             safe = xml_safe(entry)
             shown = shown_digest(safe)
