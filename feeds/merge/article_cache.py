@@ -42,7 +42,7 @@ _CODE = (
     "normalize/identity.py",
     "normalize/markdown.py",
 )
-_LIBRARIES = ("markdown-it-py", "markdown-it-pyrs", "nh3", "PyYAML", "python-frontmatter")
+_LIBRARIES = ("markdown-it-py", "pyromark", "nh3", "PyYAML", "python-frontmatter")
 
 
 @dataclass(frozen=True, slots=True)
