@@ -21,8 +21,9 @@ import html
 import json
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from feeds.model import Entry, FeedSpec
@@ -56,6 +57,16 @@ def text(value: str) -> str:
     )
 
 
+def text_bytes(value: bytes) -> bytes:
+    """text() of UTF-8 bytes (the characters it replaces are single bytes in UTF-8)."""
+    return (
+        value.replace(b"&", b"&amp;")
+        .replace(b"<", b"&lt;")
+        .replace(b">", b"&gt;")
+        .replace(b"\r", b"&#13;")
+    )
+
+
 def attribute(value: str) -> str:
     """An attribute value as lxml writes it (between double quotes)."""
     return text(value).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
@@ -80,7 +91,7 @@ class Fragments:
         self.site = site
         self._made: dict[tuple[str, str], tuple[Entry, bytes]] = {}
         # The escaped HTML of an entry, the bulk of its Atom and its RSS fragment alike.
-        self._escaped: dict[str, tuple[Entry, str]] = {}
+        self._escaped: dict[str, tuple[Entry, bytes]] = {}
         self._uses = uses
         self._lock = threading.Lock()
 
@@ -107,15 +118,18 @@ class Fragments:
         if fmt == "json":
             fragment = json_item(entry, self.site).encode()
         else:
-            fragment = _ENTRY_RENDERERS[fmt](entry, self.site, self._escaped_of(entry)).encode()
+            # As bytes around the escaped content: the content (most of the fragment) is
+            # encoded and escaped once for both formats, and never copied into a string.
+            head, tail = _ENTRY_PARTS[fmt](entry, self.site)
+            fragment = b"".join((head.encode(), self._escaped_of(entry), tail.encode()))
         self._made[key] = (entry, fragment)
         return fragment
 
-    def _escaped_of(self, entry: Entry) -> str:
+    def _escaped_of(self, entry: Entry) -> bytes:
         known = self._escaped.get(entry.id)
         if known is not None and known[0] is entry:
             return known[1]
-        escaped = text(content_html(entry))
+        escaped = text_bytes(content_html(entry).encode())
         self._escaped[entry.id] = (entry, escaped)
         return escaped
 
@@ -141,26 +155,37 @@ def atom_entry(entry: Entry, site: Site, escaped: str | None = None) -> str:
     """`escaped`: text(content_html(entry)), when the caller has it already."""
     if escaped is None:
         escaped = text(content_html(entry))
-    parts = [
+    head, tail = _atom_parts(entry, site)
+    return head + escaped + tail
+
+
+def _atom_parts(entry: Entry, site: Site) -> tuple[str, str]:
+    """The entry's Atom fragment before and after its escaped content."""
+    head = [
         "  <entry>\n",
         f"    <id>{text(entry.id)}</id>\n",
         f"    <title>{text(entry.title)}</title>\n",
         f"    <updated>{entry.updated.isoformat()}</updated>\n",
     ]
     if entry.source_name:
-        parts.append(f"    <author>\n      <name>{text(entry.source_name)}</name>\n    </author>\n")
-    parts.append(f'    <content type="html">{escaped}</content>\n')
+        head.append(f"    <author>\n      <name>{text(entry.source_name)}</name>\n    </author>\n")
+    head.append('    <content type="html">')
+    tail = ["</content>\n"]
     if entry.link:
-        parts.append(f'    <link href="{attribute(entry.link)}"/>\n')
+        tail.append(f'    <link href="{attribute(entry.link)}"/>\n')
     if entry.summary:
-        parts.append(f"    <summary>{text(entry.summary)}</summary>\n")
-    for scheme, term in _terms(entry, site):
-        value = attribute(term)
-        parts.append(f'    <category term="{value}" scheme="{scheme}" label="{value}"/>\n')
-    parts.append(f"    <published>{entry.published.isoformat()}</published>\n")
-    parts += _extensions(entry, "    ")
-    parts.append("  </entry>\n")
-    return "".join(parts)
+        tail.append(f"    <summary>{text(entry.summary)}</summary>\n")
+    tail += _categories(entry, site, _atom_category)
+    tail.append(f"    <published>{entry.published.isoformat()}</published>\n")
+    tail += _extensions(entry, "    ")
+    tail.append("  </entry>\n")
+    return "".join(head), "".join(tail)
+
+
+@lru_cache(maxsize=8192)
+def _atom_category(scheme: str, term: str) -> str:
+    value = attribute(term)
+    return f'    <category term="{value}" scheme="{attribute(scheme)}" label="{value}"/>\n'
 
 
 def _atom_shell(spec: FeedSpec, site: Site) -> tuple[str, str]:
@@ -188,24 +213,37 @@ def _atom_shell(spec: FeedSpec, site: Site) -> tuple[str, str]:
 
 def rss_item(entry: Entry, site: Site, escaped: str | None = None) -> str:
     """`escaped`: text(content_html(entry)), when the caller has it already."""
-    parts = ["    <item>\n", f"      <title>{text(entry.title)}</title>\n"]
+    if escaped is None:
+        escaped = text(content_html(entry))
+    head, tail = _rss_parts(entry, site)
+    return head + escaped + tail
+
+
+def _rss_parts(entry: Entry, site: Site) -> tuple[str, str]:
+    """The item before and after its escaped content."""
+    head = ["    <item>\n", f"      <title>{text(entry.title)}</title>\n"]
     if entry.link:
-        parts.append(f"      <link>{text(entry.link)}</link>\n")
-    content = text(content_html(entry)) if escaped is None else escaped
+        head.append(f"      <link>{text(entry.link)}</link>\n")
     if entry.summary:
         # Readers take <description> as HTML: the plain-text summary is escaped once more.
         summary = text(html.escape(entry.summary, quote=False))
-        parts.append(f"      <description>{summary}</description>\n")
-        parts.append(f"      <content:encoded>{content}</content:encoded>\n")
+        head.append(f"      <description>{summary}</description>\n")
+        head.append("      <content:encoded>")
+        tail = ["</content:encoded>\n"]
     else:
-        parts.append(f"      <description>{content}</description>\n")
-    parts.append(f'      <guid isPermaLink="false">{text(entry.id)}</guid>\n')
-    for scheme, term in _terms(entry, site):
-        parts.append(f'      <category domain="{scheme}">{text(term)}</category>\n')
-    parts.append(f"      <pubDate>{rfc822(entry.published)}</pubDate>\n")
-    parts += _extensions(entry, "      ")
-    parts.append("    </item>\n")
-    return "".join(parts)
+        head.append("      <description>")
+        tail = ["</description>\n"]
+    tail.append(f'      <guid isPermaLink="false">{text(entry.id)}</guid>\n')
+    tail += _categories(entry, site, _rss_category)
+    tail.append(f"      <pubDate>{rfc822(entry.published)}</pubDate>\n")
+    tail += _extensions(entry, "      ")
+    tail.append("    </item>\n")
+    return "".join(head), "".join(tail)
+
+
+@lru_cache(maxsize=8192)
+def _rss_category(scheme: str, term: str) -> str:
+    return f'      <category domain="{attribute(scheme)}">{text(term)}</category>\n'
 
 
 def _rss_shell(spec: FeedSpec, site: Site) -> tuple[str, str]:
@@ -282,12 +320,15 @@ def _json_shell(spec: FeedSpec, site: Site) -> tuple[str, str]:
 # -- shared -------------------------------------------------------------------------------
 
 
-def _terms(entry: Entry, site: Site) -> Iterable[tuple[str, str]]:
-    """(scheme, term) for every category, then every tag; the scheme is attribute-ready."""
+def _categories(entry: Entry, site: Site, line: Callable[[str, str], str]) -> list[str]:
+    """A line (made by `line` from the scheme and the term) for every category, then every
+    tag. The lines are cached: a few hundred terms fill tens of thousands of fragments."""
+    lines = []
     for kind, terms in (("category", entry.categories), ("tag", entry.tags)):
-        scheme = attribute(site.tag_scheme(kind))
-        for term in terms:
-            yield scheme, term
+        if terms:
+            scheme = site.tag_scheme(kind)
+            lines += [line(scheme, term) for term in terms]
+    return lines
 
 
 def _extensions(entry: Entry, indent: str) -> list[str]:
@@ -311,8 +352,8 @@ def _language(entries: tuple[Entry, ...]) -> str | None:
     return min(counts, key=lambda language: (-counts[language], language))
 
 
-_ENTRY_RENDERERS: dict[str, Callable[[Entry, Site, str | None], str]] = {
-    "atom": atom_entry,
-    "rss": rss_item,
+_ENTRY_PARTS: dict[str, Callable[[Entry, Site], tuple[str, str]]] = {
+    "atom": _atom_parts,
+    "rss": _rss_parts,
 }
 _SHELLS = {"atom": _atom_shell, "rss": _rss_shell, "json": _json_shell}
