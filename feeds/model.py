@@ -39,6 +39,25 @@ class Entry:
     def is_seed(self) -> bool:
         return self.origin.startswith("seed:")
 
+    def with_content(self, html: str) -> Entry:
+        """This entry with `html` as its content: dataclasses.replace, in half the time (a
+        cold build fills in thousands)."""
+        return Entry(
+            self.id,
+            self.title,
+            self.published,
+            self.updated,
+            html,
+            self.summary,
+            self.link,
+            self.categories,
+            self.tags,
+            self.language,
+            self.thumbnail,
+            self.source_name,
+            self.origin,
+        )
+
     def __reduce__(self) -> tuple[type[Entry], tuple[object, ...]]:
         # Pickled as its constructor's arguments: parse workers send back tens of
         # thousands, and a frozen dataclass's default unpickling is Python code per field.

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -252,7 +252,7 @@ class ItemTable:
 
 
 def _with_html(entry: Entry, html: str | None) -> Entry:
-    return replace(entry, content_html=html) if html else entry
+    return entry.with_content(html) if html else entry
 
 
 def _row(item: Item) -> tuple[object, ...]:

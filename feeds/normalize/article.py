@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Any
@@ -69,7 +69,7 @@ def read_article(
 
 def render_article(article: Article) -> Entry:
     html = render_markdown(article.body, article.entry.link)
-    return replace(article.entry, content_html=html)
+    return article.entry.with_content(html)
 
 
 def parse_article(

@@ -165,7 +165,7 @@ def render_outputs(
     seeds = {item.id for feed in rendered for item in feed.items if item.seed is not None}
     html = load(sorted(seeds))
     filled = dict(entries)
-    filled.update((key, replace(entries[key], content_html=html[key])) for key in seeds)
+    filled.update((key, entries[key].with_content(html[key])) for key in seeds)
 
     def spec(feed: PlannedFeed, known: Mapping[str, Entry]) -> FeedSpec:
         return replace(feed.spec, entries=tuple(known[item.id] for item in feed.items))
