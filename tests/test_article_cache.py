@@ -112,7 +112,7 @@ def test_a_process_pool_parses_and_renders_like_this_process(
     if threads:
         other.start()
     try:
-        assert batch.parse_articles(parse_jobs) == here
+        assert list(batch.parse_articles(parse_jobs)) == here
         assert batch.render_bodies(render_jobs) == rendered_here
     finally:
         stop.set()

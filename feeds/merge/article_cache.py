@@ -188,17 +188,27 @@ class ArticleCache:
                 texts[name] = row[0]
         return texts
 
-    def save(self, rows: Iterable[Row], texts: Mapping[str, str] | None = None) -> list[Row]:
+    def save(
+        self, rows: Iterable[Row], texts: Mapping[str, tuple[str, str]] | None = None
+    ) -> list[Row]:
         """Insert or replace rows (the HTML digest is dropped unless the file's is unchanged);
         the rows as saved, with their entry digests. `texts`: entries encoded already
-        (normalize/stored.py), by row name."""
+        (normalize/stored.py) with their digests, by row name."""
         saved = []
         for row in rows:
-            text = (texts or {}).get(row.name) or self.encode(row.entry)
-            digest = stored.digest(text) if text is not None else None
-            # Not dataclasses.replace: a cold build saves every row, and replace costs more.
-            fields = (row.name, row.size, row.mtime_ns, row.digest, row.entry, row.html_digest)
-            saved.append((Row(*fields, digest), text))
+            known = texts.get(row.name) if texts else None
+            text: str | None
+            digest: str | None
+            if known is not None:
+                text, digest = known
+            else:
+                text = self.encode(row.entry)
+                digest = stored.digest(text) if text is not None else None
+            if row.entry_digest != digest:
+                # Not dataclasses.replace: a cold build saves every row, and replace costs more.
+                fields = (row.name, row.size, row.mtime_ns, row.digest, row.entry, row.html_digest)
+                row = Row(*fields, digest)
+            saved.append((row, text))
         values = [
             (row.name, row.size, row.mtime_ns, row.digest, text, row.entry_digest, None)
             for row, text in saved

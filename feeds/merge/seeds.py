@@ -10,7 +10,7 @@ pipeline.read_seeds, in the same order and words.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -190,12 +190,14 @@ def parse_job(article: ArticleFile, settings: Settings) -> ParseJob:
 
 
 def update_rows(
-    cache: ArticleCache, rows: dict[str, Row], parsed: list[Parsed]
+    cache: ArticleCache, rows: dict[str, Row], parsed: Iterable[Parsed]
 ) -> dict[str, ArticleError]:
-    """Fold this build's parses into `rows` (and the cache); the errors by name."""
+    """Fold this build's parses into `rows` (and the cache) as they arrive; the errors by
+    name."""
     errors: dict[str, ArticleError] = {}
     changed: list[Row] = []
-    texts: dict[str, str] = {}  # the parsed entries the rows take, encoded by the workers
+    # The parsed entries the rows take, encoded and digested by the workers.
+    texts: dict[str, tuple[str, str]] = {}
     for result in parsed:
         error = result.error
         if error is not None:
@@ -206,12 +208,19 @@ def update_rows(
             # Same bytes, new mtime (touched): the entry stays, `updated` included.
             row = replace(old, size=result.size, mtime_ns=result.mtime_ns)
         else:
-            row = Row(result.name, result.size, result.mtime_ns, result.digest, result.entry, None)
-            if result.text is not None:
-                texts[result.name] = result.text
+            fields = (result.name, result.size, result.mtime_ns, result.digest, result.entry)
+            row = Row(*fields, None, result.text_digest)
+            if result.text is not None and result.text_digest is not None:
+                texts[result.name] = (result.text, result.text_digest)
         changed.append(row)
+        if len(changed) == _SAVE_EVERY:  # saved as they come, while the others are parsed
+            rows.update((row.name, row) for row in cache.save(changed, texts))
+            changed, texts = [], {}
     rows.update((row.name, row) for row in cache.save(changed, texts))
     return errors
+
+
+_SAVE_EVERY = 1000  # rows
 
 
 def _collect(

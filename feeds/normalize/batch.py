@@ -17,7 +17,7 @@ server otherwise (the daemon has threads, and forking them is unsafe).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -56,6 +56,7 @@ class Parsed(NamedTuple):
     entry: Entry | None  # without content; None for a draft or a rejected article
     problem: tuple[str, str] | None = None  # (where, problem) of an ArticleError
     text: str | None = None  # the entry as the article cache stores it (normalize/stored.py)
+    text_digest: str | None = None  # stored.digest(text)
 
     @property
     def error(self) -> ArticleError | None:
@@ -82,9 +83,10 @@ def digest_of(data: bytes) -> str:
 
 def parse_articles(
     jobs: Sequence[ParseJob], done: Callable[[int], None] | None = None
-) -> list[Parsed]:
-    """Every job's result, in order; `done(n)` is called as the n-th result arrives."""
-    return run(parse_one, jobs, done)
+) -> Iterator[Parsed]:
+    """Every job's result, in order, as it arrives (the caller's work on the first results
+    overlaps the parsing of the next); `done(n)` is called as the n-th result arrives."""
+    return iterate(parse_one, jobs, done)
 
 
 def render_bodies(jobs: Sequence[RenderJob]) -> list[Rendered]:
@@ -106,9 +108,12 @@ def parse_one(job: ParseJob) -> Parsed:
         return Parsed(job.name, len(data), job.mtime_ns, digest, None)
     except ArticleError as error:
         return Parsed(job.name, len(data), job.mtime_ns, digest, None, (error.where, error.problem))
-    # Encoded here, in the workers: a cold build would otherwise encode every entry in turn.
+    # Encoded (and digested) here, in the workers: a cold build would otherwise encode every
+    # entry in turn.
     text = stored.encode(article.entry, job.timezone)
-    return Parsed(job.name, len(data), job.mtime_ns, digest, article.entry, None, text)
+    return Parsed(
+        job.name, len(data), job.mtime_ns, digest, article.entry, None, text, stored.digest(text)
+    )
 
 
 def render_one(job: RenderJob) -> Rendered:
@@ -146,21 +151,29 @@ def run(
     done: Callable[[int], None] | None = None,
 ) -> list[Result]:
     """`function` over `jobs` in order, in a pool of one worker per core when it pays."""
+    return list(iterate(function, jobs, done))
+
+
+def iterate(
+    function: Callable[[Job], Result],
+    jobs: Sequence[Job],
+    done: Callable[[int], None] | None = None,
+) -> Iterator[Result]:
+    """run(), each result given as it arrives; the pool lives until the last is taken."""
     workers = pool_workers()
     if len(jobs) < POOL_MIN or workers < 2:
-        return _collect(map(function, jobs), done)
+        yield from _counted(map(function, jobs), done)
+        return
     # local: 15 ms to load, which a rebuild after one edit (no pool) would pay for nothing
     from concurrent.futures import ProcessPoolExecutor
 
     context = pool_context()
     with frozen_heap(context), ProcessPoolExecutor(workers, mp_context=context) as pool:
-        return _collect(pool.map(function, jobs, chunksize=CHUNK), done)
+        yield from _counted(pool.map(function, jobs, chunksize=CHUNK), done)
 
 
-def _collect(results: Iterable[Result], done: Callable[[int], None] | None) -> list[Result]:
-    collected = []
-    for result in results:
-        collected.append(result)
+def _counted(results: Iterable[Result], done: Callable[[int], None] | None) -> Iterator[Result]:
+    for count, result in enumerate(results, 1):
+        yield result
         if done is not None:
-            done(len(collected))
-    return collected
+            done(count)
