@@ -32,9 +32,11 @@ def test_open_creates_folder_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "state.db"
     with Store.open(path) as opened:
         mode = opened.connection.execute("PRAGMA journal_mode").fetchone()[0]
+        synchronous = opened.connection.execute("PRAGMA synchronous").fetchone()[0]
         assert opened.schema_version() == SCHEMA_VERSION
     assert path.is_file()
     assert mode == "wal"
+    assert synchronous == 1  # NORMAL: the log is synced at checkpoints, not every commit
 
 
 def test_entries_round_trip_every_field(store: Store) -> None:
