@@ -16,12 +16,9 @@ from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
-import frontmatter
-import yaml
-from frontmatter.default_handlers import YAMLHandler
-
 from feeds.errors import ArticleError
 from feeds.model import Entry
+from feeds.normalize import front_matter
 from feeds.normalize.content import plain_text, render_markdown, xml_clean, xml_safe
 from feeds.normalize.dates import parse_date
 from feeds.normalize.identity import seed_id
@@ -31,21 +28,6 @@ _TRAILING_LINK = re.compile(r"^\[([^\]\n]+)\]\((\S+?)\)\s*$")
 _KNOWN_KEYS = frozenset(
     {"title", "date", "lastmod", "summary", "categories", "tags", "lang", "thumbnail", "draft"}
 )
-
-
-class _FastYAML(YAMLHandler):
-    """python-frontmatter with libyaml's safe loader (several times faster than pure Python)."""
-
-    def load(self, fm: str, **kwargs: object) -> Any:
-        # The seeds' plain shape is read without PyYAML, identically (simple_yaml.py).
-        simple = load_simple(fm)
-        if simple is not None:
-            return simple
-        kwargs.setdefault("Loader", getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        return super().load(fm, **kwargs)
-
-
-_HANDLER = _FastYAML()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +111,24 @@ def _title(name: str, value: object) -> str:
 def _split(name: str, text: str) -> tuple[dict[str, Any], str]:
     if not text.lstrip().startswith("---"):
         raise ArticleError(name, "no front matter (the file must start with '---')")
+    parts = front_matter.split(text)
+    simple = load_simple(parts[0]) if parts is not None else None
+    if simple is not None:  # the seeds' plain shape (never empty)
+        return simple, parts[1]  # type: ignore[index]
+    meta, body = _parse_fully(name, text)
+    if not isinstance(meta, dict) or not meta:
+        raise ArticleError(name, "front matter is empty, not a mapping, or not closed by '---'")
+    return meta, body
+
+
+def _parse_fully(name: str, text: str) -> tuple[Any, str]:
+    """python-frontmatter with libyaml's safe loader (several times faster than pure
+    Python), for front matter simple_yaml does not read."""
+    import frontmatter  # local: with PyYAML, 25 ms to load (normalize/front_matter.py)
+    import yaml
+
     try:
-        meta, body = frontmatter.parse(text, handler=_HANDLER)
+        return frontmatter.parse(text, handler=_handler())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         # The YAML text python-frontmatter hands over starts right after the opening
@@ -139,9 +137,19 @@ def _split(name: str, text: str) -> tuple[dict[str, Any], str]:
         where = f"{name}:{opening + mark.line}" if mark is not None else name
         problem = getattr(exc, "problem", None) or str(exc)
         raise ArticleError(where, f"broken YAML front matter: {problem}") from None
-    if not isinstance(meta, dict) or not meta:
-        raise ArticleError(name, "front matter is empty, not a mapping, or not closed by '---'")
-    return meta, body
+
+
+@lru_cache(maxsize=1)
+def _handler() -> Any:
+    import yaml
+    from frontmatter.default_handlers import YAMLHandler
+
+    class FastYAML(YAMLHandler):
+        def load(self, fm: str, **kwargs: object) -> Any:
+            kwargs.setdefault("Loader", getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            return super().load(fm, **kwargs)
+
+    return FastYAML()
 
 
 def _date(name: str, meta: dict[str, Any], key: str, zone: tzinfo) -> Any:

@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
-
-import frontmatter
-from frontmatter.default_handlers import YAMLHandler
 
 from feeds.errors import ArticleError
 from feeds.model import Entry
-from feeds.normalize import stored
+from feeds.normalize import front_matter, stored
 from feeds.normalize.article import Draft, parse_article
 from feeds.normalize.content import html_digest, render_markdown
 from feeds.normalize.dates import file_time
@@ -129,20 +126,11 @@ def render_one(job: RenderJob) -> Rendered:
     return Rendered(job.name, html, html_digest(html))
 
 
-class _BodyOnly(YAMLHandler):
-    """python-frontmatter's own split, without parsing the YAML a second time."""
-
-    def load(self, fm: str, **kwargs: object) -> Any:
-        return {}
-
-
-_BODY_ONLY = _BodyOnly()
-
-
 def article_body(data: bytes) -> str:
     """The Markdown body exactly as parse_article sees it (the file parsed before)."""
-    _, body = frontmatter.parse(data.decode("utf-8-sig"), handler=_BODY_ONLY)
-    return body
+    text = data.decode("utf-8-sig")
+    parts = front_matter.split(text)
+    return parts[1] if parts is not None else text.replace("\r\n", "\n").strip()
 
 
 def run(
