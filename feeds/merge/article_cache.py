@@ -39,8 +39,12 @@ _CODE = (
     "normalize/batch.py",
     "normalize/content.py",
     "normalize/dates.py",
+    "normalize/front_matter.py",
     "normalize/identity.py",
     "normalize/markdown.py",
+    "normalize/markdown_html.py",
+    "normalize/simple_yaml.py",
+    "normalize/stored.py",
 )
 _LIBRARIES = ("markdown-it-py", "pyromark", "nh3", "PyYAML", "python-frontmatter")
 

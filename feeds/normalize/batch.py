@@ -75,7 +75,8 @@ class Rendered(NamedTuple):
 
 
 def digest_of(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    # SHA-256 cut to 128 bits: twice as fast as BLAKE2b on a CPU with SHA instructions.
+    return hashlib.sha256(data).hexdigest()[:32]
 
 
 def parse_articles(

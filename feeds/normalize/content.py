@@ -48,7 +48,7 @@ def render_markdown(text: str, base: str | None) -> str:
 
 def html_digest(html: str) -> str:
     """A digest of an entry's HTML, as the article cache keeps it."""
-    return hashlib.blake2b(html.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return hashlib.sha256(html.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def xml_clean(text: str) -> str:
