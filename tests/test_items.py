@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.merge import items as items_module
 from feeds.merge.items import ItemTable, item_of
 from feeds.merge.store import Store
 from feeds.model import Entry
@@ -101,36 +100,6 @@ def test_items_come_back_as_kept_for_their_basis_only(tmp_path: Path) -> None:
         again = ItemTable(store).take("basis-2")
         assert again.current and again.same_ids and again.items == fewer
         assert not ItemTable(store).take("basis-1").current
-
-
-def test_items_come_back_from_the_store_alone(tmp_path: Path) -> None:
-    """Another process reads the packed items, or the rows when they cannot be read."""
-    seeds = [entry(n, n % 3, n % 2, n % 3, [TERMS[n % 6]], [TERMS[(n + 2) % 6]]) for n in range(50)]
-    items = {
-        e.id: item_of(xml_safe(e), f"s{n}", None, f"{n}.md", n % 7 == 0)
-        for n, e in enumerate(seeds)
-    }
-    with Store.open(tmp_path / "state.db") as store:
-        ItemTable(store).save("b", items, {}, {}, ZONE, upstream=0, same_ids=False)
-        with store.transaction() as db:
-            (packed,) = db.execute(
-                "SELECT value FROM build_items_meta WHERE key = 'items'"
-            ).fetchone()
-        assert items_module._unpacked(packed) == items
-        ways = {}
-        for way, blob in (("packed", None), ("broken", b"\x00broken"), ("missing", ...)):
-            with store.transaction() as db:
-                if blob is ...:
-                    db.execute("DELETE FROM build_items_meta WHERE key = 'items'")
-                elif blob is not None:
-                    db.execute("UPDATE build_items_meta SET value = ? WHERE key = 'items'", (blob,))
-                db.execute("INSERT OR REPLACE INTO build_items_meta VALUES ('basis', 'b')")
-            items_module._KEPT.clear()  # as a new process finds it
-            kept = ItemTable(store).take("b")
-            assert kept.current
-            ways[way] = kept.items
-        assert ways["packed"] == ways["broken"] == ways["missing"] == items
-        assert all(type(item) is items_module.Item for item in ways["packed"].values())
 
 
 def test_a_table_of_another_shape_is_made_again(tmp_path: Path) -> None:

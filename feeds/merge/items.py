@@ -16,7 +16,6 @@ no items a later build could take for current.
 from __future__ import annotations
 
 import hashlib
-import marshal
 import secrets
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -172,9 +171,6 @@ class ItemTable:
             if known is not None and known[0] == meta.get("generation"):
                 # Saved by this process (a daemon builds all day), and no other since.
                 return Kept(known[1], current, upstream, same_ids)
-            loaded = _unpacked(meta.get("items"))
-            if loaded is not None:
-                return Kept(loaded, current, upstream, same_ids)
             rows = db.execute(f"SELECT {_COLUMNS} FROM build_items").fetchall()  # noqa: S608
         make, split = Item._make, _SEPARATOR
         items = {
@@ -213,12 +209,11 @@ class ItemTable:
             html = entry.content_html if entry is not None and item.seed is None else None
             rows.append((*_row(item), text, html))
         generation = secrets.token_hex(8)
-        meta: dict[str, str | bytes] = {
+        meta = {
             "basis": basis,
             "upstream": str(upstream),
             "same_ids": str(int(same_ids)),
             "generation": generation,
-            "items": _packed(items),
         }
         with self.store.transaction() as db:
             db.executemany("DELETE FROM build_items WHERE id = ?", gone)
@@ -254,26 +249,6 @@ class ItemTable:
                     (entry,) = stored.decode([row[0]], zone)
                     found[entry_id] = _with_html(entry, row[1])
         return found
-
-
-def _packed(items: Mapping[str, Item]) -> bytes:
-    """Every item in one value, besides the rows: a build after one edit reads the items
-    of 10,000 entries in 10 ms from it, against 50 ms from rows (marshal, not pickle: it
-    only makes tuples, strings, numbers and None, whatever the bytes hold)."""
-    return marshal.dumps([tuple(item) for item in items.values()])
-
-
-def _unpacked(packed: object) -> dict[str, Item] | None:
-    """The items _packed() packed; None when there are none or they cannot be read (an
-    earlier version's store, another Python's marshal format): the rows are read instead."""
-    if not isinstance(packed, bytes):
-        return None
-    try:
-        values = marshal.loads(packed)  # noqa: S302 - builtin values only, see _packed
-        items = {value[0]: Item._make(value) for value in values}
-    except (ValueError, EOFError, TypeError, IndexError, KeyError):
-        return None
-    return items
 
 
 def _with_html(entry: Entry, html: str | None) -> Entry:
