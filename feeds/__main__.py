@@ -1,3 +1,3 @@
-from feeds.cli import main
+from feeds.cli import run
 
-main()
+run()

@@ -5,7 +5,10 @@ writers' lock for longer than --wait."""
 from __future__ import annotations
 
 import gc
+import logging
+import os
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -138,3 +141,28 @@ def build_command(strict: bool, offline: bool, wait: float, **options: object) -
     report_problems(report)
     click.echo(report.summary(), err=True)
     sys.exit(EXIT_OK if report.ok else EXIT_REJECTED)
+
+
+def run() -> None:
+    """The `feeds` command (the console script, and `python -m feeds`): `main`, then, when
+    nothing runs beside it any more (one thread: a build, not the daemon or the server),
+    the process ends at once instead of tearing the interpreter down object by object:
+    about 70 ms of a 0.5 s rebuild after one edit. Output is flushed first; nothing we
+    write is left to the interpreter's exit (files and the store are closed by then)."""
+    code: str | int | None
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = done.code
+    if threading.active_count() != 1:
+        sys.exit(code)
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):  # sys.exit("message"): printed, status 1
+        print(code, file=sys.stderr)
+        code = 1
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,16 @@ def test_compiled_templates_are_kept_beside_the_store_and_a_broken_one_is_compil
     assert result.returncode == 0, result.stderr
     assert read_tree(work / "out") == read_tree(GOLDEN)
     assert all(path.read_bytes() != b"not a compiled template" for path in compiled)
+
+
+def test_the_command_ending_at_once_keeps_its_output_and_status(tmp_path: Path) -> None:
+    """`feeds` ends without tearing the interpreter down (cli.run): what it printed to
+    pipes (block-buffered here) still arrives, and its exit status is the command's."""
+    command = [sys.executable, "-m", "feeds"]
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    options = {"capture_output": True, "text": True, "timeout": 60, "env": buffered}
+    shown = subprocess.run([*command, "--help"], **options)  # type: ignore[call-overload]
+    assert shown.returncode == 0 and "Usage:" in shown.stdout and "build" in shown.stdout
+    missing = [*command, "build", "--config", str(tmp_path / "missing.toml")]
+    failed = subprocess.run(missing, **options)  # type: ignore[call-overload]
+    assert failed.returncode == 2 and "missing.toml" in failed.stderr
