@@ -202,13 +202,20 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
     return process.returncode, stderr
 
 
-def seed_article(folder: Path, stem: str, title: str, tag: str, body: str = "Body.") -> Path:
+def seed_article(
+    folder: Path, stem: str, title: str, tag: str, body: str = "Body.", *, atomic: bool = False
+) -> Path:
+    """Write an article; `atomic`: as editors that save through a renamed temporary do (a
+    build never reads it half-written: an empty file is rejected, rightly)."""
     path = folder / f"{stem}.md"
-    path.write_text(
+    written = folder / f".{stem}.md.saving" if atomic else path  # hidden: never listed
+    written.write_text(
         f'---\ntitle: "{title}"\ndate: "2031-01-01 10:00:00"\ntags: ["{tag}"]\n'
         f'categories: ["daemon"]\n---\n{body}\n',
         encoding="utf-8",
     )
+    if atomic:
+        written.replace(path)
     return path
 
 
@@ -282,7 +289,8 @@ def test_a_concurrent_build_waits_or_gives_up_and_readers_never_see_half_a_file(
     def churn() -> None:
         while not stop.is_set() and edits[0] < 200:
             edits[0] += 1
-            seed_article(daemon.seeds, "churn", f"Churn {edits[0]}", "churn", "x" * edits[0])
+            body = "x" * edits[0]
+            seed_article(daemon.seeds, "churn", f"Churn {edits[0]}", "churn", body, atomic=True)
             time.sleep(0.15)
 
     writer = threading.Thread(target=churn)
