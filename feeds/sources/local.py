@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -27,38 +26,32 @@ class ArticleFile(NamedTuple):
 
 
 def list_articles(folder: Path) -> list[ArticleFile]:
-    """Article files under `folder`, sorted by name; hidden files and folders are skipped."""
+    """Article files under `folder`, sorted by name; hidden files and folders are skipped.
+
+    os.scandir, not Path.rglob: a build lists every file each time, and this is 4x faster;
+    and one loop with nothing per file but what it must do (the stat is half of it). Like
+    rglob, it does not descend into symlinked folders; symlinked files count.
+    """
     if not folder.is_dir():
         raise ConfigError(str(folder), "seeds folder does not exist")
-    found = []
-    for name, entry in _walk(folder, ""):
-        stat = entry.stat()
-        found.append(ArticleFile(name, entry.path, stat.st_size, stat.st_mtime_ns))
+    found: list[ArticleFile] = []
+    make = ArticleFile._make
+    below = [(os.fspath(folder), "")]  # folders to list, with their names' prefix
+    while below:
+        path, prefix = below.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                name = entry.name
+                if name[0] == ".":
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    below.append((entry.path, f"{prefix}{name}/"))
+                # A suffix of SUFFIXES, after a dot that does not start the name.
+                elif name.lower().endswith(SUFFIXES) and entry.is_file():
+                    stat = entry.stat()
+                    found.append(make((prefix + name, entry.path, stat.st_size, stat.st_mtime_ns)))
     found.sort()  # by name: names are unique, so no two tuples compare further
     return found
-
-
-def _walk(folder: Path, prefix: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
-    """(name relative to the seeds folder, entry) of every article file below `folder`.
-
-    os.scandir, not Path.rglob: a build lists every file each time, and this is 4x faster.
-    Like rglob, it does not descend into symlinked folders; symlinked files count.
-    """
-    with os.scandir(folder) as entries:
-        listed = list(entries)
-    for entry in listed:
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk(Path(entry.path), f"{prefix}{entry.name}/")
-        elif _suffix(entry.name).lower() in SUFFIXES and entry.is_file():
-            yield prefix + entry.name, entry
-
-
-def _suffix(name: str) -> str:
-    """Path(name).suffix, without making a Path."""
-    dot = name.rfind(".")
-    return name[dot:] if 0 < dot < len(name) - 1 else ""
 
 
 def read_bytes(article: ArticleFile) -> bytes:
