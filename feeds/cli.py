@@ -5,7 +5,6 @@ writers' lock for longer than --wait."""
 from __future__ import annotations
 
 import gc
-import logging
 import os
 import sys
 import threading
@@ -162,7 +161,9 @@ def run() -> None:
     elif not isinstance(code, int):  # sys.exit("message"): printed, status 1
         print(code, file=sys.stderr)
         code = 1
-    logging.shutdown()
+    logging = sys.modules.get("logging")  # its handlers flushed, if anything logged
+    if logging is not None:
+        logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
