@@ -112,9 +112,10 @@ def _split(name: str, text: str) -> tuple[dict[str, Any], str]:
     if not text.lstrip().startswith("---"):
         raise ArticleError(name, "no front matter (the file must start with '---')")
     parts = front_matter.split(text)
-    simple = load_simple(parts[0]) if parts is not None else None
-    if simple is not None:  # the seeds' plain shape (never empty)
-        return simple, parts[1]  # type: ignore[index]
+    if parts is not None:
+        simple = load_simple(parts[0])
+        if simple is not None:  # the seeds' plain shape (never empty)
+            return simple, parts[1]
     meta, body = _parse_fully(name, text)
     if not isinstance(meta, dict) or not meta:
         raise ArticleError(name, "front matter is empty, not a mapping, or not closed by '---'")
