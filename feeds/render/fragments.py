@@ -151,14 +151,6 @@ class Fragments:
 # -- Atom ---------------------------------------------------------------------------------
 
 
-def atom_entry(entry: Entry, site: Site, escaped: str | None = None) -> str:
-    """`escaped`: text(content_html(entry)), when the caller has it already."""
-    if escaped is None:
-        escaped = text(content_html(entry))
-    head, tail = _atom_parts(entry, site)
-    return head + escaped + tail
-
-
 def _atom_parts(entry: Entry, site: Site) -> tuple[str, str]:
     """The entry's Atom fragment before and after its escaped content."""
     head = [
@@ -209,14 +201,6 @@ def _atom_shell(spec: FeedSpec, site: Site) -> tuple[str, str]:
 
 
 # -- RSS ----------------------------------------------------------------------------------
-
-
-def rss_item(entry: Entry, site: Site, escaped: str | None = None) -> str:
-    """`escaped`: text(content_html(entry)), when the caller has it already."""
-    if escaped is None:
-        escaped = text(content_html(entry))
-    head, tail = _rss_parts(entry, site)
-    return head + escaped + tail
 
 
 def _rss_parts(entry: Entry, site: Site) -> tuple[str, str]:
