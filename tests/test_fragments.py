@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,9 +15,9 @@ from feeds.render.fragments import Fragments
 from feeds.render.plan import plan_feeds
 from feeds.render.site import Site
 from feeds.settings import defaults
+from tests import corpora
 
 ROOT = Path(__file__).resolve().parent.parent
-MAKE_CORPUS = ROOT.parent / "shared" / "tools" / "make_corpus.py"
 SITE = Site(title="feeds", base_url="http://127.0.0.1:8080/", formats=("atom", "rss", "json"))
 
 
@@ -45,11 +42,7 @@ def test_seeds_feeds_are_identical() -> None:
 
 
 def test_generated_corpus_feeds_are_identical(tmp_path: Path) -> None:
-    if not MAKE_CORPUS.exists():
-        pytest.skip("shared/tools/make_corpus.py is not beside the project")
-    options = ["--count", "400", "--seed", "3", "--quiet"]
-    subprocess.run([sys.executable, str(MAKE_CORPUS), str(tmp_path), *options], check=True)
-    feeds = planned(tmp_path)
+    feeds = planned(corpora.generate(tmp_path, 400, 3))
     assert len(feeds) > 100
     assert_same_feeds(feeds)
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
-import frontmatter
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feeds.normalize.content import render_markdown, sanitize_html
 from feeds.normalize.markdown import _RISKY_CHARACTER, _risky, markdown_to_html, reference
-
-ROOT = Path(__file__).resolve().parent.parent
-MAKE_CORPUS = ROOT.parent / "shared" / "tools" / "make_corpus.py"
+from tests import corpora
 
 # Pieces of Markdown syntax and prose, shuffled by hypothesis into adversarial texts.
 PIECES = [
@@ -103,17 +99,11 @@ def test_awkward_texts_render_like_the_reference(text: str) -> None:
 
 
 def test_generated_articles_render_like_the_reference(tmp_path: Path) -> None:
-    if not MAKE_CORPUS.exists():
-        pytest.skip("shared/tools/make_corpus.py is not beside the project")
-    options = ["--count", "300", "--seed", "7", "--quiet"]
-    subprocess.run([sys.executable, str(MAKE_CORPUS), str(tmp_path), *options], check=True)
-    paths = [*sorted(tmp_path.glob("*.txt")), *sorted((ROOT / "seeds").glob("*.txt"))]
-    fast = 0
-    for path in paths:
-        _, body = frontmatter.parse(path.read_text(encoding="utf-8"))
-        assert render_markdown(body, BASE) == as_the_reference(body), path.name
-        fast += not _risky(body)
-    assert fast > 0.9 * len(paths)  # the guard lets ordinary prose through
+    found = corpora.bodies(tmp_path, 300, 7)
+    for name, body in found:
+        assert render_markdown(body, BASE) == as_the_reference(body), name
+    fast = sum(not _risky(body) for _, body in found)
+    assert fast > 0.9 * len(found)  # the guard lets ordinary prose through
 
 
 def test_the_risky_characters_are_every_space_but_space_and_newline() -> None:

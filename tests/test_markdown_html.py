@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-import frontmatter
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,10 +11,9 @@ from hypothesis import strategies as st
 from feeds.normalize.content import render_markdown, sanitize_html
 from feeds.normalize.markdown import markdown_to_html
 from feeds.normalize.markdown_html import made_safe
+from tests import corpora
 from tests.test_markdown_engines import PIECES
 
-ROOT = Path(__file__).resolve().parent.parent
-MAKE_CORPUS = ROOT.parent / "shared" / "tools" / "make_corpus.py"
 BASES = (None, "https://base.example/news/item.html")
 
 # Links and images of every shape: kept as they are, resolved, dropped, refused.
@@ -58,16 +54,9 @@ def test_the_short_way_agrees_with_the_sanitizer_on_any_text(pieces: list[str]) 
 
 
 def test_generated_articles_take_the_short_way_and_agree(tmp_path: Path) -> None:
-    if not MAKE_CORPUS.exists():
-        pytest.skip("shared/tools/make_corpus.py is not beside the project")
-    options = ["--count", "300", "--seed", "11", "--quiet"]
-    subprocess.run([sys.executable, str(MAKE_CORPUS), str(tmp_path), *options], check=True)
-    paths = [*sorted(tmp_path.glob("*.txt")), *sorted((ROOT / "seeds").glob("*.txt"))]
-    short = 0
-    for path in paths:
-        _, body = frontmatter.parse(path.read_text(encoding="utf-8"))
-        short += agree(body) is not None
-    assert short > 0.8 * len(paths)  # the point of it: most prose goes the short way
+    found = corpora.bodies(tmp_path, 300, 11)
+    short = sum(agree(body) is not None for _, body in found)
+    assert short > 0.8 * len(found)  # the point of it: most prose goes the short way
 
 
 @pytest.mark.parametrize(
