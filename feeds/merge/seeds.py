@@ -68,16 +68,6 @@ class SeedContents:
         self.fresh: dict[str, str] = {}  # entry id -> the digest of HTML rendered just now
         self.same_ids = same_ids  # whether an article was rejected for another's id
 
-    def cached(self, entry: Entry) -> bool:
-        """Whether this is a seed entry as the cache holds it (not one merged with upstream
-        copies, say): XML-safe, as parse_article made it, and digested."""
-        seed = self.seeds.get(entry.id)
-        return seed is not None and seed.row.entry is entry
-
-    def shown(self, entry: Entry) -> str | None:
-        """A digest of every field of the entry but its content, when it is cached."""
-        return self.seeds[entry.id].row.entry_digest if self.cached(entry) else None
-
     def load(self, ids: Collection[str], earlier: Earlier | None = None) -> dict[str, str]:
         """The HTML of these seed entries (XML-safe: sanitize_html), rendered now (spread
         over the cores).
